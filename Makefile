@@ -1,0 +1,47 @@
+# hactl: `make demo` and `make test` are the Quick start; both install what they need (apt, idempotent).
+SHELL := /bin/bash
+SWIFT ?= swift
+LAB := examples/three-controller/lab.sh
+export HACTL_BIN ?= $(CURDIR)/.build/debug/hactl
+
+.PHONY: all deps build release test unit integration demo bench lab-down clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh build lab
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Every test: unit tests and the integration tests (root, network namespaces, real servers).
+test: deps
+	@bash scripts/require-root.sh "make test (integration tests use network namespaces)"
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --no-parallel
+
+unit: deps
+	$(SWIFT) test --skip IntegrationTests
+
+integration: deps
+	@bash scripts/require-root.sh "make integration"
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --no-parallel --filter IntegrationTests
+
+demo: build
+	@bash scripts/require-root.sh "make demo (it builds a lab of network namespaces)"
+	bash examples/three-controller/demo.sh
+
+bench:
+	@bash scripts/install-deps.sh build lab bench
+	$(SWIFT) build -c release
+	@for b in bench/*.sh; do echo "== $$b"; HACTL_BIN=$(CURDIR)/.build/release/hactl bash $$b || exit 1; done
+
+lab-down:
+	bash $(LAB) down
+
+clean:
+	rm -rf .build

@@ -1,0 +1,94 @@
+import Foundation
+import HACore
+import Logging
+import Prometheus
+import Synchronization
+
+/// Everything the agent's services and handlers share. Immutable references; the mutable parts
+/// (config, signer) sit behind a Mutex and are swapped whole on SIGHUP.
+public final class AgentContext: Sendable {
+    public let node: Controller
+    public let configPath: String
+    public let board: HealthBoard
+    public let nodeState: NodeStateStore
+    public let replay = ReplayCache()
+    public let clock: any HAClock
+    public let startedAt: MonotonicInstant
+    public let logger: Logger
+    public let metrics: AgentMetrics
+    /// Wall clock in Unix seconds, for signature windows (injected in tests).
+    public let unixTime: @Sendable () -> Int64
+
+    private struct Live { var config: ClusterConfig; var signer: RequestSigner }
+    private let live: Mutex<Live>
+    private let reloadContinuation: AsyncStream<ClusterConfig>.Continuation
+    /// Each applied config, for the one service that re-plans checks.
+    let reloads: AsyncStream<ClusterConfig>
+
+    public init(config: ClusterConfig, node: Controller, stateDirectory: String, registry: PrometheusCollectorRegistry,
+                clock: any HAClock = SystemClock(), logger: Logger,
+                unixTime: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws(AgentError) {
+        let signer: RequestSigner
+        do { signer = try RequestSigner(secretFile: config.cluster.secretFile) } catch { throw .secret(error) }
+        self.node = node
+        self.configPath = config.path
+        self.board = HealthBoard()
+        self.nodeState = try NodeStateStore(directory: stateDirectory)
+        self.clock = clock
+        self.startedAt = clock.now
+        var logger = logger
+        logger[metadataKey: "node"] = .string(node.name)
+        self.logger = logger
+        self.metrics = AgentMetrics(registry: registry)
+        self.unixTime = unixTime
+        self.live = Mutex(Live(config: config, signer: signer))
+        (self.reloads, self.reloadContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        metrics.drained.set(Double(nodeState.drained ? 1 : 0))
+    }
+
+    public var config: ClusterConfig { live.withLock { $0.config } }
+    public var signer: RequestSigner { live.withLock { $0.signer } }
+
+    /// Re-reads the config file: a valid one (for the same node) is applied, an invalid one is logged
+    /// with every error and the running config stays.
+    @discardableResult
+    public func reload() -> Bool {
+        let loaded: ClusterConfig
+        do { loaded = try ClusterConfig.load(path: configPath) } catch {
+            metrics.reloads(result: "invalid").increment()
+            logger.error("config reload rejected; keeping the running config",
+                         metadata: ["config.path": .string(configPath), "config.errors": .string(error.description)])
+            return false
+        }
+        guard let me = loaded.controller(named: node.name) else {
+            metrics.reloads(result: "invalid").increment()
+            logger.error("config reload rejected: this node is no longer a controller", metadata: ["config.path": .string(configPath)])
+            return false
+        }
+        let signer: RequestSigner
+        do { signer = try RequestSigner(secretFile: loaded.cluster.secretFile) } catch {
+            metrics.reloads(result: "invalid").increment()
+            logger.error("config reload rejected", metadata: ["config.errors": .string(error.description)])
+            return false
+        }
+        let old = config
+        if old.cluster.apiPort != loaded.cluster.apiPort || old.cluster.agentCheckPort != loaded.cluster.agentCheckPort
+            || me.address != node.address {
+            logger.warning("listener address or port changed: takes effect at the next agent restart")
+        }
+        live.withLock { $0 = Live(config: loaded, signer: signer) }
+        reloadContinuation.yield(loaded)
+        metrics.reloads(result: "applied").increment()
+        logger.notice("config reloaded", metadata: ["config.path": .string(configPath)])
+        return true
+    }
+
+    /// Both listeners bind the wildcard of the controller address's family, so HAProxy reaches them on
+    /// the controller address, local checks on loopback, and (later) clients on a VIP.
+    public var listenAddress: String { node.address.isIPv4 ? "0.0.0.0" : "::" }
+
+    /// Uptime measured on the agent's monotonic clock.
+    public var uptime: Duration { startedAt.duration(to: clock.now) }
+
+    func finishReloads() { reloadContinuation.finish() }
+}

@@ -1,0 +1,21 @@
+import HACore
+
+/// What a module-backed endpoint or agent-check says: the module's board entry when it publishes
+/// one, else why there is none (section absent, or the module not built yet). Pure over the snapshot.
+enum ModuleHealth {
+    static func verdict(_ key: String, context: AgentContext) -> (ok: Bool, reason: String) {
+        let module = String(key.split(separator: ".").first ?? "")
+        let config = context.config
+        let configured: Bool = switch module {
+        case "galera": config.galera != nil
+        case "rabbitmq": config.rabbitmq != nil
+        case "vip": !config.vips.isEmpty
+        default: false
+        }
+        guard configured else { return (false, "\(module) not configured") }
+        guard let entry = context.board.read(key, now: context.clock.now) else {
+            return (false, "\(module) module not implemented in this build")
+        }
+        return entry.status == .passing ? (true, "ok") : (false, entry.reason)
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import HACore
+
+/// `hactl status [--json]`: every controller in one table; exit 3 when degraded, 4 when a
+/// controller cannot be reached (the others are still printed).
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the whole cluster.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Stable JSON instead of the table.") var json = false
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        let client = try CLIClient.make(config)
+        let answers = await withTaskGroup(of: (Int, Result<NodeStatus, AgentClientError>).self) { group in
+            for (index, controller) in config.controllers.enumerated() {
+                group.addTask {
+                    do throws(AgentClientError) {
+                        return (index, .success(try await client.status(of: controller)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results = [Result<NodeStatus, AgentClientError>?](repeating: nil, count: config.controllers.count)
+            for await (index, result) in group { results[index] = result }
+            return results.map { $0! }
+        }
+        await client.http.shutdown()
+        let report = StatusReport(cluster: config.cluster.name, answers: Array(zip(config.controllers, answers)))
+        print(json ? try report.renderJSON() : report.renderTable(), terminator: json ? "\n" : "")
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Talks to agents over their HTTP API: unsigned `GET`s and signed admin/peer `POST`s.
+/// Used by the CLI and by agents for peer calls. Every call has connect and total timeouts, so an
+/// unreachable or hung agent costs at most `timeout`.
+public struct AgentClient: Sendable {
+    public let config: ClusterConfig
+    public let signer: RequestSigner
+    public let http: HTTPClient
+    public var connectTimeout: Duration = .seconds(1)
+    public var timeout: Duration = .seconds(3)
+
+    public init(config: ClusterConfig, signer: RequestSigner, http: HTTPClient) {
+        self.config = config
+        self.signer = signer
+        self.http = http
+    }
+
+    public func baseURL(_ controller: Controller) -> String {
+        let host = controller.address.isIPv4 ? controller.address.description : "[\(controller.address)]"
+        return "http://\(host):\(config.cluster.apiPort)"
+    }
+
+    /// `GET /v1/status` of one controller.
+    public func status(of controller: Controller) async throws(AgentClientError) -> NodeStatus {
+        let response = try await send(HTTPRequest(method: "GET", url: baseURL(controller) + "/v1/status",
+                                                  connectTimeout: connectTimeout, timeout: timeout), to: controller)
+        guard response.status == 200 else { throw .http(node: controller.name, status: response.status, body: response.bodyString) }
+        return try decode(NodeStatus.self, response, from: controller)
+    }
+
+    /// A signed `POST` of an admin action (`/v1/node/drain`, ...).
+    public func admin(_ path: String, on controller: Controller, body: [UInt8] = []) async throws(AgentClientError) -> AdminResult {
+        let auth = signer.sign(method: "POST", path: path, body: body, unixTime: Int64(Date().timeIntervalSince1970))
+        let request = HTTPRequest(method: "POST", url: baseURL(controller) + path,
+                                  headers: [HTTPHeader(name: RequestSigner.headerName, value: auth),
+                                            HTTPHeader(name: "Content-Type", value: "application/json")],
+                                  body: body, connectTimeout: connectTimeout, timeout: timeout)
+        let response = try await send(request, to: controller)
+        if response.status == 401 { throw .unauthorized(node: controller.name, reason: response.bodyString) }
+        guard let result = try? decode(AdminResult.self, response, from: controller) else {
+            throw .http(node: controller.name, status: response.status, body: response.bodyString)
+        }
+        return result
+    }
+
+    private func send(_ request: HTTPRequest, to controller: Controller) async throws(AgentClientError) -> HTTPResponse {
+        do { return try await http.execute(request) } catch {
+            throw .unreachable(node: controller.name, address: baseURL(controller), cause: error)
+        }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse, from controller: Controller) throws(AgentClientError) -> T {
+        do { return try JSONDecoder().decode(type, from: Data(response.body)) } catch {
+            throw .badResponse(node: controller.name, message: "\(error)")
+        }
+    }
+}
+
+public enum AgentClientError: Error, CustomStringConvertible, Sendable {
+    case unreachable(node: String, address: String, cause: HTTPClientError)
+    case unauthorized(node: String, reason: String)
+    case http(node: String, status: Int, body: String)
+    case badResponse(node: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let node, let address, let cause): "\(node) (\(address)) unreachable: \(cause)"
+        case .unauthorized(let node, let reason): "\(node) refused the call: \(reason.trimmingCharacters(in: .whitespacesAndNewlines))"
+        case .http(let node, let status, let body): "\(node) answered HTTP \(status): \(body.prefix(200).trimmingCharacters(in: .whitespacesAndNewlines))"
+        case .badResponse(let node, let message): "\(node) sent an unreadable answer: \(message)"
+        }
+    }
+}

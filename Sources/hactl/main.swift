@@ -1,0 +1,3 @@
+import HACLI
+
+await Hactl.runMain()

@@ -1,0 +1,80 @@
+import Foundation
+@testable import HAAgent
+import HACore
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Testing
+
+/// The HAProxy agent-check protocol over a real TCP socket on loopback.
+@Suite("Agent-check server")
+struct AgentCheckServerTests {
+    /// Runs the server on an ephemeral loopback port for the duration of `body`.
+    func withServer(_ f: Fixture, _ body: @Sendable (Int) async throws -> Void) async throws {
+        let port = Int.random(in: 30000...45000)
+        let server = AgentCheckServer(context: f.context, host: "127.0.0.1", port: port)
+        let group = ServiceGroup(services: [server], logger: f.context.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await waitForListener(port)
+            try await body(port)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    func waitForListener(_ port: Int) async throws {
+        for _ in 0..<100 {
+            if (try? await exchange(port, nil)) != nil { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("agent-check server did not start on port \(port)")
+    }
+
+    /// Sends `request` (nil: send nothing) and reads until the server closes.
+    func exchange(_ port: Int, _ request: String?) async throws -> String {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<String, any Error>) in
+            DispatchQueue.global().async {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(fd) }
+                var tv = timeval(tv_sec: 3, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                var addr = sockaddr_in()
+                addr.sin_family = sa_family_t(AF_INET)
+                addr.sin_port = in_port_t(UInt16(port).bigEndian)
+                addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let rc = withUnsafePointer(to: &addr) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                guard rc == 0 else { return cont.resume(throwing: POSIXError(.ECONNREFUSED)) }
+                if let request { _ = request.withCString { send(fd, $0, strlen($0), 0) } }
+                var out = [UInt8]()
+                var buf = [UInt8](repeating: 0, count: 512)
+                while true {
+                    let n = recv(fd, &buf, buf.count, 0)
+                    if n <= 0 { break }
+                    out += buf[0..<n]
+                }
+                cont.resume(returning: String(decoding: out, as: UTF8.self))
+            }
+        }
+    }
+
+    @Test func answersOneLinePerServiceAndCloses() async throws {
+        let f = try Fixture()
+        defer { f.cleanup() }
+        try await withServer(f) { port in
+            #expect(try await exchange(port, "node\n") == "up\n")
+            #expect(try await exchange(port, "NODE\r\n") == "up\n")
+            #expect(try await exchange(port, "galera\n") == "down #galera not configured\n")
+            #expect(try await exchange(port, "rabbitmq\n") == "down #rabbitmq not configured\n")
+            #expect(try await exchange(port, "bogus\n") == "down #unknown service\n")
+            // HAProxy without agent-send: the node answer after a short wait.
+            #expect(try await exchange(port, nil) == "up\n")
+            // An oversized request without a newline is answered and dropped, not buffered forever.
+            #expect(try await exchange(port, String(repeating: "x", count: 1000)) == "down #unknown service\n")
+            try f.context.nodeState.setDrained(true)
+            #expect(try await exchange(port, "node\n") == "drain\n")
+        }
+    }
+}

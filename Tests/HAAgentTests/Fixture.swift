@@ -1,0 +1,42 @@
+import Foundation
+@testable import HAAgent
+import HACore
+import Logging
+import Prometheus
+
+/// A temporary directory with a secret and a config, and an AgentContext on a ManualClock.
+struct Fixture {
+    let dir: String
+    let context: AgentContext
+    let clock: ManualClock
+    let secret = "fixture-secret"
+    var now: Int64 = 1_795_000_000
+
+    init(checks: String = "", drained: Bool = false) throws {
+        dir = NSTemporaryDirectory() + "hactl-agent-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try secret.write(toFile: dir + "/cluster.key", atomically: true, encoding: .utf8)
+        chmod(dir + "/cluster.key", 0o600)
+        let yaml = """
+            cluster: { name: test, secret_file: cluster.key, api_port: 9780, agent_check_port: 9781 }
+            controllers:
+              ctl1: { address: 127.0.0.1 }
+              ctl2: { address: 127.0.0.2 }
+            \(checks)
+            """
+        try yaml.write(toFile: dir + "/cluster.yaml", atomically: true, encoding: .utf8)
+        let config = try ClusterConfig.load(path: dir + "/cluster.yaml")
+        clock = ManualClock()
+        let fixedNow = now
+        context = try AgentContext(config: config, node: config.controllers[0], stateDirectory: dir + "/state",
+                                   registry: PrometheusCollectorRegistry(), clock: clock, logger: Logger(label: "test"),
+                                   unixTime: { fixedNow })
+        if drained { try context.nodeState.setDrained(true) }
+    }
+
+    func signed(_ path: String, body: [UInt8] = []) -> String {
+        RequestSigner(secret: Array(secret.utf8)).sign(method: "POST", path: path, body: body, unixTime: now)
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: dir) }
+}

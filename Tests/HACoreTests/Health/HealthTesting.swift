@@ -1,0 +1,72 @@
+import HACore
+import Logging
+import Synchronization
+
+/// Helpers shared by the health tests (namespaced to stay clear of other test files in the target).
+enum HealthTesting {
+    /// SplitMix64: a tiny deterministic generator, so jitter is reproducible from a seed.
+    struct SplitMix64: RandomNumberGenerator, Sendable {
+        var state: UInt64
+
+        init(seed: UInt64) { state = seed }
+
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// An instant `seconds` after the origin.
+    static func at(_ seconds: Double) -> MonotonicInstant {
+        MonotonicInstant.zero + .seconds(seconds)
+    }
+
+    /// Yields until `condition` holds; bounded so a broken expectation fails instead of hanging.
+    static func eventually(maxYields: Int = 1_000_000, _ condition: () -> Bool) async -> Bool {
+        for _ in 0..<maxYields {
+            if condition() { return true }
+            await Task.yield()
+        }
+        return condition()
+    }
+
+    /// A thread-safe counter / recorder for checks driven by the runner.
+    final class Recorder<Value: Sendable>: Sendable {
+        private let values = Mutex<[Value]>([])
+        func append(_ value: Value) { values.withLock { $0.append(value) } }
+        var all: [Value] { values.withLock { $0 } }
+        var count: Int { values.withLock { $0.count } }
+    }
+
+    /// Captures log records so tests can assert on `notice` lines and their metadata.
+    struct CapturingLogHandler: LogHandler {
+        struct Record: Sendable {
+            var level: Logger.Level
+            var message: String
+            var metadata: Logger.Metadata
+        }
+
+        let records: Recorder<Record>
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        var metadataProvider: Logger.MetadataProvider?
+
+        func log(event: LogEvent) {
+            records.append(Record(level: event.level, message: event.message.description,
+                                  metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
+        }
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+    }
+
+    static func capturingLogger() -> (Logger, Recorder<CapturingLogHandler.Record>) {
+        let records = Recorder<CapturingLogHandler.Record>()
+        return (Logger(label: "test") { _ in CapturingLogHandler(records: records) }, records)
+    }
+}
