@@ -40,6 +40,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "VIPManager", dependencies: ["HACore", "CNetlink"], swiftSettings: swiftSettings),
@@ -64,7 +65,12 @@ let package = Package(
         ], path: "Sources/HACLI", swiftSettings: swiftSettings),
         .executableTarget(name: "hactl", dependencies: ["HACLI"], swiftSettings: swiftSettings),
 
-        .testTarget(name: "HACoreTests", dependencies: ["HACore"], swiftSettings: swiftSettings),
+        .testTarget(name: "HACoreTests", dependencies: [
+            "HACore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "VIPManagerTests", dependencies: ["VIPManager", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "HAAgentTests", dependencies: [
             "HAAgent", "HACore",

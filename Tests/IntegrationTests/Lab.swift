@@ -96,26 +96,32 @@ struct Lab {
     }
 
     /// Runs a command with this lab's environment; output is captured through files (no pipe deadlock).
+    /// posix_spawn + waitpid rather than Foundation's Process, whose SIGCHLD handling was seen to miss
+    /// the exit of a script that leaves daemons behind (the test then hung on a zombie).
     func sh(_ args: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = args
+        try? FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        let outPath = run + "/.out-\(UUID().uuidString)", errPath = outPath + ".err"
+        defer { unlink(outPath); unlink(errPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var env = ProcessInfo.processInfo.environment
         env["RUN"] = run
         env["CONFIG"] = config
         env["HACTL_BIN"] = Lab.hactl
-        process.environment = env
-        let outPath = run + "/.out-\(UUID().uuidString)", errPath = outPath + ".err"
-        try? FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return Output(code: process.terminationStatus,
+        let argv = (["/usr/bin/env"] + args).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
+        guard rc == 0 else { throw LabError.command(args.joined(separator: " "), Output(code: -1, stdout: "", stderr: String(cString: strerror(rc)))) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Output(code: code,
                       stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }

@@ -30,12 +30,12 @@ public struct RequestSigner: Sendable {
         self.window = window
     }
 
-    /// Reads the secret file (its mode was checked by config validation).
+    /// Reads the secret file with the same checks as config validation (regular file, mode 0600 or stricter).
     public init(secretFile: String, window: Duration = .seconds(30)) throws(SecurityError) {
-        guard let data = FileManager.default.contents(atPath: secretFile), !data.isEmpty else {
-            throw .secretUnreadable(path: secretFile)
-        }
-        self.init(secret: Array(data), window: window)
+        let secret: String
+        do { secret = try SecretFile.read(secretFile) } catch { throw .unusable(message: error.message) }
+        guard !secret.isEmpty else { throw .unusable(message: "secret file \(secretFile) is empty") }
+        self.init(secret: Array(secret.utf8), window: window)
     }
 
     /// The `Authorization` header value for one request.
@@ -101,10 +101,11 @@ public enum AuthFailure: String, Error, Sendable {
 }
 
 public enum SecurityError: Error, CustomStringConvertible, Sendable {
-    case secretUnreadable(path: String)
+    /// The message names the file, never its contents.
+    case unusable(message: String)
     public var description: String {
         switch self {
-        case .secretUnreadable(let path): "secret file \(path) is missing, empty or unreadable"
+        case .unusable(let message): message
         }
     }
 }
