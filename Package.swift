@@ -43,7 +43,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
-        .target(name: "VIPManager", dependencies: ["HACore", "CNetlink"], swiftSettings: swiftSettings),
+        .target(name: "VIPManager", dependencies: [
+            "HACore", "CNetlink",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], swiftSettings: swiftSettings),
         .target(name: "GaleraProbe", dependencies: ["HACore", "CMariaDB"], swiftSettings: swiftSettings),
         .target(name: "MQProbe", dependencies: ["HACore", "CRabbitMQ"], swiftSettings: swiftSettings),
         .target(name: "ComputeHA", dependencies: ["HACore"], swiftSettings: swiftSettings),

@@ -10,6 +10,7 @@ enum APIRoutes {
         addHealth(router, context)
         addStatus(router, context)
         addAdmin(router, context)
+        VIPRoutes.add(router, context)
         return SignedCallResponder(inner: router.buildResponder(), context: context)
     }
 
@@ -58,8 +59,8 @@ enum APIRoutes {
     }
 
     static func addAdmin(_ router: Router<BasicRequestContext>, _ context: AgentContext) {
-        router.post("/v1/node/drain") { _, _ in try setDrained(true, context) }
-        router.post("/v1/node/resume") { _, _ in try setDrained(false, context) }
+        router.post("/v1/node/drain") { _, _ in try await setDrained(true, context) }
+        router.post("/v1/node/resume") { _, _ in try await setDrained(false, context) }
         router.post("/v1/config/reload") { _, _ in
             let applied = context.reload()
             return try jsonResponse(AdminResult(node: context.node.name, ok: applied,
@@ -68,7 +69,8 @@ enum APIRoutes {
         }
     }
 
-    static func setDrained(_ drained: Bool, _ context: AgentContext) throws -> Response {
+    /// A drain also gives away the VIPs this node holds (loss-free, see `VIPHandover`) before answering.
+    static func setDrained(_ drained: Bool, _ context: AgentContext) async throws -> Response {
         let was = context.nodeState.drained
         do { try context.nodeState.setDrained(drained) } catch {
             return try jsonResponse(AdminResult(node: context.node.name, ok: false, message: error.description),
@@ -78,7 +80,19 @@ enum APIRoutes {
         if was != drained {
             context.logger.notice(drained ? "node drained" : "node resumed", metadata: ["node.drained": .stringConvertible(drained)])
         }
-        let message = was == drained ? (drained ? "already drained" : "already in service") : (drained ? "drained" : "resumed")
+        var message = was == drained ? (drained ? "already drained" : "already in service") : (drained ? "drained" : "resumed")
+        if let engine = context.vip {
+            engine.reevaluate()
+            if drained {
+                let held = engine.status().filter { $0.state == "master" }.map(\.name)
+                await VIPHandover.giveAway(context, engine: engine, reason: "node drained")
+                let still = engine.status().filter { $0.state == "master" }.map(\.name)
+                if !held.isEmpty {
+                    message += still.isEmpty ? "; handed over \(held.joined(separator: ", "))"
+                        : "; still master of \(still.joined(separator: ", ")) (no peer took over)"
+                }
+            }
+        }
         return try jsonResponse(AdminResult(node: context.node.name, ok: true, message: message))
     }
 

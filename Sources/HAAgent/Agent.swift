@@ -11,9 +11,9 @@ public struct Agent: Sendable {
     public let context: AgentContext
     let http: HTTPClient
 
-    public init(context: AgentContext, http: HTTPClient) {
+    public init(context: AgentContext) {
         self.context = context
-        self.http = http
+        self.http = context.http
     }
 
     /// The HTTP application on `api_port` of this controller's address (exposed for tests).
@@ -29,13 +29,15 @@ public struct Agent: Sendable {
     /// Runs until SIGTERM/SIGINT (or a service fails, which is rethrown).
     public func run() async throws {
         let config = context.config
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: CheckService(context: context, http: http)),
             .init(service: ConfigReloader(context: context)),
             .init(service: AgentCheckServer(context: context, host: context.listenAddress,
                                             port: config.cluster.agentCheckPort)),
-            .init(service: makeApplication()),
         ]
+        // Shutdown runs in reverse: the HTTP server stops first, then the VIPs are handed over.
+        if let engine = context.vip { services.append(.init(service: VIPService(context: context, engine: engine))) }
+        services.append(.init(service: makeApplication()))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger))
         context.logger.notice("agent starting", metadata: [

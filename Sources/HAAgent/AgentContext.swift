@@ -3,6 +3,7 @@ import HACore
 import Logging
 import Prometheus
 import Synchronization
+import VIPManager
 
 /// Everything the agent's services and handlers share. Immutable references; the mutable parts
 /// (config, signer) sit behind a Mutex and are swapped whole on SIGHUP.
@@ -18,6 +19,10 @@ public final class AgentContext: Sendable {
     public let metrics: AgentMetrics
     /// Wall clock in Unix seconds, for signature windows (injected in tests).
     public let unixTime: @Sendable () -> Int64
+    /// For peer calls (and HTTP checks); owned by the application, which shuts it down.
+    public let http: HTTPClient
+    /// The VIP engine when `vips:` is configured (VIP changes take effect at the next restart).
+    public let vip: VRRPEngine?
 
     private struct Live { var config: ClusterConfig; var signer: RequestSigner }
     private let live: Mutex<Live>
@@ -26,14 +31,16 @@ public final class AgentContext: Sendable {
     let reloads: AsyncStream<ClusterConfig>
 
     public init(config: ClusterConfig, node: Controller, stateDirectory: String, registry: PrometheusCollectorRegistry,
-                clock: any HAClock = SystemClock(), logger: Logger,
+                http: HTTPClient, clock: any HAClock = SystemClock(), logger: Logger,
                 unixTime: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws(AgentError) {
         let signer: RequestSigner
         do { signer = try RequestSigner(secretFile: config.cluster.secretFile) } catch { throw .secret(error) }
         self.node = node
         self.configPath = config.path
-        self.board = HealthBoard()
-        self.nodeState = try NodeStateStore(directory: stateDirectory)
+        let board = HealthBoard()
+        let nodeState = try NodeStateStore(directory: stateDirectory)
+        self.board = board
+        self.nodeState = nodeState
         self.clock = clock
         self.startedAt = clock.now
         var logger = logger
@@ -41,9 +48,13 @@ public final class AgentContext: Sendable {
         self.logger = logger
         self.metrics = AgentMetrics(registry: registry)
         self.unixTime = unixTime
+        self.http = http
+        self.vip = config.vips.isEmpty ? nil : VRRPEngine(
+            vips: config.vips, node: node, controllers: config.controllers, board: board,
+            drained: { nodeState.drained }, logger: logger)
         self.live = Mutex(Live(config: config, signer: signer))
         (self.reloads, self.reloadContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        metrics.drained.set(Double(nodeState.drained ? 1 : 0))
+        self.metrics.drained.set(Double(nodeState.drained ? 1 : 0))
     }
 
     public var config: ClusterConfig { live.withLock { $0.config } }
@@ -72,6 +83,9 @@ public final class AgentContext: Sendable {
             return false
         }
         let old = config
+        if old.vips != loaded.vips {
+            logger.warning("vips changed: VIP changes take effect at the next agent restart")
+        }
         if old.cluster.apiPort != loaded.cluster.apiPort || old.cluster.agentCheckPort != loaded.cluster.agentCheckPort
             || me.address != node.address {
             logger.warning("listener address or port changed: takes effect at the next agent restart")
@@ -86,6 +100,13 @@ public final class AgentContext: Sendable {
     /// Both listeners bind the wildcard of the controller address's family, so HAProxy reaches them on
     /// the controller address, local checks on loopback, and (later) clients on a VIP.
     public var listenAddress: String { node.address.isIPv4 ? "0.0.0.0" : "::" }
+
+    /// Signed calls to the other agents (handover, takeover).
+    public var peers: AgentClient {
+        var client = AgentClient(config: config, signer: signer, http: http)
+        client.timeout = .seconds(3)
+        return client
+    }
 
     /// Uptime measured on the agent's monotonic clock.
     public var uptime: Duration { startedAt.duration(to: clock.now) }

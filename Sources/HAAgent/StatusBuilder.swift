@@ -27,11 +27,20 @@ enum StatusBuilder {
                 : ModuleStatus(name: name, state: .off, detail: "section absent")
         }
         return [
-            placeholder("vip", configured: !config.vips.isEmpty),
+            vipModule(context),
             placeholder("galera", configured: config.galera != nil),
             placeholder("rabbitmq", configured: config.rabbitmq != nil),
             placeholder("compute", configured: config.compute != nil),
         ]
+    }
+
+    static func vipModule(_ context: AgentContext) -> ModuleStatus {
+        guard let engine = context.vip else { return ModuleStatus(name: "vip", state: .off, detail: "section absent") }
+        let vips = engine.status()
+        let detail = vips.map { "\($0.name)=\($0.state)(\($0.priority))" }.joined(separator: " ")
+        let faulted = vips.filter { $0.state == "fault" }
+        return ModuleStatus(name: "vip", state: faulted.isEmpty ? .ok : .degraded,
+                            detail: faulted.isEmpty ? detail : "fault: " + faulted.map { "\($0.name) (\($0.priorityReasons.joined(separator: ", ")))" }.joined(separator: "; "))
     }
 
     /// State gauges are read at scrape time from the same snapshots.

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Agent HTTP API")
 struct APIRoutesTests {
-    func app(_ f: Fixture) -> some ApplicationProtocol { Agent(context: f.context, http: HTTPClient(threads: 1)).makeApplication() }
+    func app(_ f: Fixture) -> some ApplicationProtocol { Agent(context: f.context).makeApplication() }
 
     @Test func healthNodeFollowsDrain() async throws {
         let f = try Fixture()

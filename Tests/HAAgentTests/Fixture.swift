@@ -29,7 +29,7 @@ struct Fixture {
         clock = ManualClock()
         let fixedNow = now
         context = try AgentContext(config: config, node: config.controllers[0], stateDirectory: dir + "/state",
-                                   registry: PrometheusCollectorRegistry(), clock: clock, logger: Logger(label: "test"),
+                                   registry: PrometheusCollectorRegistry(), http: HTTPClient(threads: 1), clock: clock, logger: Logger(label: "test"),
                                    unixTime: { fixedNow })
         if drained { try context.nodeState.setDrained(true) }
     }

@@ -42,8 +42,8 @@ struct AgentCommand: AsyncParsableCommand {
         let http = HTTPClient(threads: 2)
         do {
             let context = try AgentContext(config: config, node: me, stateDirectory: stateDir ?? "/var/lib/hactl/\(me.name)",
-                                           registry: registry, logger: logger)
-            try await Agent(context: context, http: http).run()
+                                           registry: registry, http: http, logger: logger)
+            try await Agent(context: context).run()
         } catch let error as AgentError {
             logger.critical("agent failed", metadata: ["error": .string(error.description)])
             await http.shutdown()

@@ -11,22 +11,9 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try global.loadConfig()
         let client = try CLIClient.make(config)
-        let answers = await withTaskGroup(of: (Int, Result<NodeStatus, AgentClientError>).self) { group in
-            for (index, controller) in config.controllers.enumerated() {
-                group.addTask {
-                    do throws(AgentClientError) {
-                        return (index, .success(try await client.status(of: controller)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
-            }
-            var results = [Result<NodeStatus, AgentClientError>?](repeating: nil, count: config.controllers.count)
-            for await (index, result) in group { results[index] = result }
-            return results.map { $0! }
-        }
+        let answers = await client.each { controller throws(AgentClientError) in try await client.status(of: controller) }
         await client.http.shutdown()
-        let report = StatusReport(cluster: config.cluster.name, answers: Array(zip(config.controllers, answers)))
+        let report = StatusReport(cluster: config.cluster.name, answers: answers)
         print(json ? try report.renderJSON() : report.renderTable(), terminator: json ? "\n" : "")
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }

@@ -29,6 +29,29 @@ public struct AgentClient: Sendable {
         return try decode(NodeStatus.self, response, from: controller)
     }
 
+    /// `GET /v1/vip` of one controller.
+    public func vips(of controller: Controller) async throws(AgentClientError) -> [VIPStatus] {
+        let response = try await send(HTTPRequest(method: "GET", url: baseURL(controller) + "/v1/vip",
+                                                  connectTimeout: connectTimeout, timeout: timeout), to: controller)
+        guard response.status == 200 else { throw .http(node: controller.name, status: response.status, body: response.bodyString) }
+        return try decode([VIPStatus].self, response, from: controller)
+    }
+
+    /// Runs `body` against every controller concurrently; results in config order.
+    public func each<T: Sendable>(_ body: @escaping @Sendable (Controller) async throws(AgentClientError) -> T)
+        async -> [(Controller, Result<T, AgentClientError>)] {
+        await withTaskGroup(of: (Int, Result<T, AgentClientError>).self) { group in
+            for (index, controller) in config.controllers.enumerated() {
+                group.addTask {
+                    do throws(AgentClientError) { return (index, .success(try await body(controller))) } catch { return (index, .failure(error)) }
+                }
+            }
+            var results = [Result<T, AgentClientError>?](repeating: nil, count: config.controllers.count)
+            for await (index, result) in group { results[index] = result }
+            return zip(config.controllers, results.map { $0! }).map { ($0, $1) }
+        }
+    }
+
     /// A signed `POST` of an admin action (`/v1/node/drain`, ...).
     public func admin(_ path: String, on controller: Controller, body: [UInt8] = []) async throws(AgentClientError) -> AdminResult {
         let auth = signer.sign(method: "POST", path: path, body: body, unixTime: Int64(Date().timeIntervalSince1970))

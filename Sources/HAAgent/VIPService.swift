@@ -1,0 +1,70 @@
+import HACore
+import Logging
+import ServiceLifecycle
+import VIPManager
+
+/// Runs the VIP engine inside the agent's ServiceGroup. On graceful shutdown (SIGTERM) it hands every
+/// VIP it holds to a peer before leaving, so a client pinging the VIP loses nothing; only if no peer
+/// takes over does the engine fall back to the RFC's priority-0 advert.
+struct VIPService: Service {
+    let context: AgentContext
+    let engine: VRRPEngine
+
+    func run() async throws {
+        do { try engine.start() } catch {
+            throw AgentError.bind(what: "VRRP", address: engine.node.address.description, port: 112, message: error.description)
+        }
+        try? await gracefulShutdown()
+        engine.leave()
+        await VIPHandover.giveAway(context, engine: engine, reason: "agent stopping")
+        await engine.stop()
+    }
+}
+
+/// Loss-free release of the VIPs this node holds: we advertise the bottom priority (drain or leave),
+/// then ask the best peer to take over; it adds the addresses and announces them, and only when we
+/// hear its advert do we release ours. Nothing is pinned, so normal priorities apply afterwards.
+enum VIPHandover {
+    static let peerTimeout: Duration = .seconds(2)
+    static let releaseTimeout: Duration = .seconds(2)
+
+    static func giveAway(_ context: AgentContext, engine: VRRPEngine, reason: String) async {
+        let held = engine.status().filter { $0.state == "master" }.map(\.name)
+        for name in held {
+            let taker = await askPeers(context, vip: name)
+            let released = await waitUntilReleased(context, engine: engine, vip: name)
+            context.logger.notice(released ? "VIP handed over" : "VIP not handed over in time", metadata: [
+                "vip.name": .string(name), "vip.to": .string(taker ?? "-"), "reason": .string(reason)])
+        }
+    }
+
+    /// Peers in descending configured priority for this VIP; the first that takes over wins.
+    static func askPeers(_ context: AgentContext, vip: String) async -> String? {
+        let config = context.config
+        guard let vipConfig = config.vips.first(where: { $0.name == vip }) else { return nil }
+        let peers = config.controllers.filter { $0.name != context.node.name }
+            .sorted { (vipConfig.priorities[$0.name] ?? 0) > (vipConfig.priorities[$1.name] ?? 0) }
+        var client = context.peers
+        client.timeout = peerTimeout
+        let body = (try? JSONEncoderFactory.encode(TakeoverRequest(pin: false))) ?? []
+        for peer in peers {
+            do {
+                let result = try await client.admin("/v1/vip/\(vip)/takeover", on: peer, body: body)
+                if result.ok { return peer.name }
+                context.logger.info("peer declined takeover", metadata: ["vip.name": .string(vip), "peer": .string(peer.name), "message": .string(result.message)])
+            } catch {
+                context.logger.info("peer takeover failed", metadata: ["vip.name": .string(vip), "peer": .string(peer.name), "error": .string(error.description)])
+            }
+        }
+        return nil
+    }
+
+    static func waitUntilReleased(_ context: AgentContext, engine: VRRPEngine, vip: String) async -> Bool {
+        let deadline = ContinuousClock.now + releaseTimeout
+        while ContinuousClock.now < deadline {
+            if engine.status(of: vip)?.state != "master" { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return engine.status(of: vip)?.state != "master"
+    }
+}

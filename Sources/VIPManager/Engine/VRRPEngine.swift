@@ -1,0 +1,535 @@
+import Foundation
+import HACore
+import Logging
+import Synchronization
+
+/// Runs every VIP of this node on one dedicated thread, keepalived-style: a poll loop over the VRRP
+/// sockets with the earliest state-machine deadline as its timeout. The thread asks for SCHED_RR so
+/// adverts keep their deadlines with both cores busy (it sleeps almost all the time).
+///
+/// Threading: all mutable state marked "engine thread" is touched only on that thread, from
+/// `start()` until the thread exits after `stop()`. Other threads post `Command`s to `inbox`
+/// (Mutex) and wake the loop through an eventfd; they read `snapshot` (Mutex). That is the
+/// invariant behind `@unchecked Sendable`.
+public final class VRRPEngine: @unchecked Sendable {
+    public let node: Controller
+    let controllers: [Controller]
+    let configs: [VIPConfig]
+    let board: HealthBoard
+    let drained: @Sendable () -> Bool
+    let logger: Logger
+    let clock = SystemClock()
+    let metrics: VIPMetrics
+
+    private let inbox = Mutex<[Command]>([])
+    private let snapshot = Mutex<[VIPStatus]>([])
+    /// A self-pipe: commands wake the poll loop (eventfd/ppoll are not visible to Swift without _GNU_SOURCE).
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let running = Mutex(false)
+    private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let exited = Mutex(false)
+
+    // engine thread
+    private var instances: [VIPInstance] = []
+    private var sockets: [VIPInstance.SocketKey: VRRPSocket] = [:]
+    private var unmatched: [VIPInstance.SocketKey: Int] = [:]
+    private var addressManager: AddressManager?
+    private var announcers: [String: Announcer] = [:]
+    private var nextEvaluation = MonotonicInstant.zero
+    private var nextLinkCheck = MonotonicInstant.zero
+    private var linkUp: [String: Bool] = [:]
+    private var stopReply: (@Sendable () -> Void)?
+    /// Set by `leave()` before a graceful stop: advertise the bottom priority, like a drain, without persisting it.
+    private var leaving = false
+
+    static let evaluationInterval: Duration = .milliseconds(100)
+    static let linkCheckInterval: Duration = .milliseconds(500)
+    /// Board entries `vip.NAME` are republished every evaluation; a stuck engine reads stale in 3 s.
+    static let boardInterval: Duration = .seconds(1)
+
+    enum Command {
+        case takeover(String, pin: Bool, deadline: MonotonicInstant, reply: @Sendable (Result<Void, VIPError>) -> Void)
+        case unpin(String)
+        case leave
+        case reevaluate
+        case stop(reply: @Sendable () -> Void)
+    }
+
+    public init(vips: [VIPConfig], node: Controller, controllers: [Controller], board: HealthBoard,
+                drained: @escaping @Sendable () -> Bool, logger: Logger) {
+        self.configs = vips
+        self.node = node
+        self.controllers = controllers
+        self.board = board
+        self.drained = drained
+        var logger = logger
+        logger[metadataKey: "module"] = "vip"
+        self.logger = logger
+        self.metrics = VIPMetrics()
+        var fds: [Int32] = [-1, -1]
+        precondition(pipe(&fds) == 0, "pipe: \(String(cString: strerror(errno)))")
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        self.wakeRead = fds[0]
+        self.wakeWrite = fds[1]
+    }
+
+    deinit { close(wakeRead); close(wakeWrite) }
+
+    public var vipNames: [String] { configs.map(\.name) }
+
+    /// Opens netlink and the VRRP sockets, removes any configured VIP address left on our interfaces
+    /// (a crashed agent must not leave a duplicate), and starts the engine thread, which joins every
+    /// VIP as Backup (or Master for an owner).
+    public func start() throws(VIPError) {
+        let manager: AddressManager
+        do { manager = try AddressManager() } catch { throw .netlink(error.description) }
+        var built: [VIPInstance] = []
+        for (index, config) in configs.enumerated() {
+            built.append(try makeInstance(config, index: index))
+        }
+        for instance in built where sockets[instance.socketKey] == nil {
+            do {
+                sockets[instance.socketKey] = try VRRPSocket(
+                    interface: instance.config.interface, family: instance.socketKey.family,
+                    sourceAddress: instance.source.isIPv4 == (instance.socketKey.family == .v4) ? instance.source : nil)
+            } catch {
+                throw .socket("\(instance.config.interface): \(error.description)")
+            }
+            if announcers[instance.config.interface] == nil {
+                do { announcers[instance.config.interface] = try Announcer(interface: instance.config.interface, manager: manager) } catch {
+                    throw .netlink("\(instance.config.interface): \(error.description)")
+                }
+            }
+        }
+        for instance in built { removeLeftovers(instance, manager) }
+        instances = built
+        addressManager = manager
+        running.withLock { $0 = true }
+        publishSnapshot()
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "hactl-vrrp"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Leaves every virtual router: a Master sends a priority-0 advert and releases its addresses
+    /// (for a loss-free stop, hand the VIPs over first). Returns when the engine thread has exited.
+    public func stop() async {
+        guard running.withLock({ $0 }) else { return }
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            post(.stop(reply: { cont.resume() }))
+        }
+    }
+
+    /// This node's view of every VIP (a snapshot; never blocks on the engine).
+    public func status() -> [VIPStatus] { snapshot.withLock { $0 } }
+
+    public func status(of name: String) -> VIPStatus? { status().first { $0.name == name } }
+
+    /// Planned handover TO this node: take the VIP now (ignoring preempt), and with `pin` keep the top
+    /// priority until the next handover, a drain or a restart. Returns once this node is Master.
+    public func takeover(_ name: String, pin: Bool, timeout: Duration = .seconds(3)) async throws(VIPError) {
+        guard configs.contains(where: { $0.name == name }) else { throw .unknownVIP(name) }
+        guard running.withLock({ $0 }) else { throw .stopped }
+        let deadline = clock.now + timeout
+        let result = await withCheckedContinuation { (cont: CheckedContinuation<Result<Void, VIPError>, Never>) in
+            post(.takeover(name, pin: pin, deadline: deadline, reply: { cont.resume(returning: $0) }))
+        }
+        try result.get()
+    }
+
+    /// Clears a handover pin on this node (the CLI does this on the other nodes before a handover).
+    public func unpin(_ name: String) throws(VIPError) {
+        guard configs.contains(where: { $0.name == name }) else { throw .unknownVIP(name) }
+        post(.unpin(name))
+    }
+
+    /// Before a graceful stop: drop to the bottom priority now (advertised at once) so a peer can
+    /// take over while we still hold the addresses. Not persisted (unlike a drain).
+    public func leave() { post(.leave) }
+
+    /// Re-reads tracked checks and the drain flag now instead of at the next 100 ms tick.
+    public func reevaluate() { post(.reevaluate) }
+
+    private func post(_ command: Command) {
+        inbox.withLock { $0.append(command) }
+        var one: UInt8 = 1
+        _ = write(wakeWrite, &one, 1)
+    }
+
+    // MARK: setup
+
+    private func makeInstance(_ config: VIPConfig, index: Int) throws(VIPError) -> VIPInstance {
+        let family: VRRPReceivePolicy.Family = config.addresses[0].address.isIPv4 ? .v4 : .v6
+        let base = config.priorities[node.name] ?? 100
+        var authPass: [UInt8]?
+        if let file = config.authPassFile {
+            do { authPass = Array(try SecretFile.read(file).utf8.prefix(8)) } catch { throw .secret(error.message) }
+        }
+        let peers = controllers.filter { $0.name != node.name }.map(\.address) + config.acceptFrom
+        let sameFamily = peers.filter { VRRPReceivePolicy.Family(of: $0) == family }
+        let allowed = Set(controllers.map(\.address) + config.acceptFrom)
+        let policy = VRRPReceivePolicy(
+            version: config.version, vrids: [UInt8(config.vrid)], authPass: authPass,
+            requiredAdvertInterval: config.version == 2 ? config.advertInterval : nil,
+            allowedSources: allowed, family: family)
+        let group = family == .v4 ? VRRPCodec.multicastGroupIPv4 : VRRPCodec.multicastGroupIPv6
+        let machine = VRRPStateMachine(parameters: .init(
+            vrid: UInt8(config.vrid), basePriority: base, advertInterval: config.advertInterval,
+            preempt: config.preempt, preemptDelay: config.preemptDelay, primaryAddress: node.address,
+            version: config.version))
+        let label = family == .v4 ? String("\(config.interface):\(config.name)".prefix(15)) : nil
+        return VIPInstance(
+            config: config, index: index, machine: machine, policy: policy,
+            socketKey: .init(interface: config.interface, family: family),
+            destinations: config.unicast ? sameFamily : [group], source: node.address, authPass: authPass,
+            label: label, priority: .init(priority: base, fault: false, reasons: []))
+    }
+
+    private func removeLeftovers(_ instance: VIPInstance, _ manager: AddressManager) {
+        guard let present = try? manager.addresses(on: instance.config.interface) else { return }
+        for network in instance.config.addresses where present.contains(where: { $0.address == network.address }) {
+            do {
+                try manager.remove(network, interface: instance.config.interface)
+                logger.notice("removed a VIP address left by a previous run", metadata: [
+                    "vip.name": .string(instance.name), "vip.address": .string(network.description)])
+            } catch {
+                logger.error("cannot remove a leftover VIP address", metadata: [
+                    "vip.name": .string(instance.name), "error": .string(error.description)])
+            }
+        }
+    }
+
+    // MARK: the loop (engine thread)
+
+    private func loop() {
+        RealtimeScheduling.request(logger: logger)
+        let now = clock.now
+        for i in instances.indices {
+            evaluate(i, now: now)
+            execute(instances[i].machine.handle(.startup, now: now), on: i, now: now)
+        }
+        nextEvaluation = now + Self.evaluationInterval
+        while stopReply == nil {
+            let now = clock.now
+            handleInbox(now: now)
+            if stopReply != nil { break }
+            if now >= nextEvaluation {
+                if now >= nextLinkCheck { refreshLinks(); nextLinkCheck = now + Self.linkCheckInterval }
+                for i in instances.indices { evaluate(i, now: now) }
+                nextEvaluation = now + Self.evaluationInterval
+                publishBoard(now: now)
+            }
+            for i in instances.indices { runTimers(i, now: now) }
+            publishSnapshot()
+            waitForInput(until: earliestDeadline())
+        }
+        let end = clock.now
+        for i in instances.indices {
+            execute(instances[i].machine.handle(.shutdown, now: end), on: i, now: end)
+            for waiter in instances[i].takeoverWaiters { waiter.reply(.failure(.stopped)) }
+            instances[i].takeoverWaiters = []
+        }
+        publishBoard(now: end)
+        publishSnapshot()
+        for socket in sockets.values { socket.close() }
+        running.withLock { $0 = false }
+        stopReply?()
+    }
+
+    private func handleInbox(now: MonotonicInstant) {
+        let commands = inbox.withLock { q -> [Command] in defer { q.removeAll() }; return q }
+        for command in commands {
+            switch command {
+            case .stop(let reply):
+                stopReply = reply
+            case .reevaluate:
+                for i in instances.indices { evaluate(i, now: now) }
+            case .leave:
+                leaving = true
+                for i in instances.indices { evaluate(i, now: now) }
+            case .unpin(let name):
+                guard let i = instances.firstIndex(where: { $0.name == name }) else { continue }
+                if instances[i].pinned {
+                    instances[i].pinned = false
+                    logger.notice("handover pin cleared", metadata: ["vip.name": .string(name)])
+                }
+                evaluate(i, now: now)
+            case .takeover(let name, let pin, let deadline, let reply):
+                guard let i = instances.firstIndex(where: { $0.name == name }) else { reply(.failure(.unknownVIP(name))); continue }
+                takeover(i, pin: pin, deadline: deadline, reply: reply, now: now)
+            }
+        }
+    }
+
+    private func takeover(_ i: Int, pin: Bool, deadline: MonotonicInstant,
+                          reply: @escaping @Sendable (Result<Void, VIPError>) -> Void, now: MonotonicInstant) {
+        if drained() || leaving { return reply(.failure(.refused("\(node.name) is \(leaving ? "stopping" : "drained; resume it first")"))) }
+        if pin { instances[i].pinned = true }
+        evaluate(i, now: now)
+        let instance = instances[i]
+        if instance.priority.fault {
+            return reply(.failure(.refused("\(node.name) is in fault for \(instance.name): \(instance.priority.reasons.joined(separator: ", "))")))
+        }
+        switch instance.machine.state {
+        case .master:
+            reply(.success(()))
+        case .backup:
+            logger.notice("taking over for a planned handover", metadata: ["vip.name": .string(instance.name), "vip.pinned": .stringConvertible(pin)])
+            execute(instances[i].machine.handle(.takeover, now: now), on: i, now: now)
+            if instances[i].machine.state == .master { reply(.success(())) } else {
+                instances[i].takeoverWaiters.append((deadline, reply))
+            }
+        case .initialize, .fault:
+            reply(.failure(.refused("\(node.name) cannot take \(instance.name) in state \(instance.machine.state.rawValue)")))
+        }
+    }
+
+    private func evaluate(_ i: Int, now: MonotonicInstant) {
+        let config = instances[i].config
+        let base = config.priorities[node.name] ?? 100
+        let boardNow = now
+        let result = VIPPriority.evaluate(
+            base: base, track: config.track, status: { self.board.read($0, now: boardNow)?.status },
+            drained: drained() || leaving, pinned: instances[i].pinned, linkUp: linkUp[config.interface] ?? true)
+        if instances[i].pinned && result.priority != VIPPriority.pinned {
+            instances[i].pinned = false
+            logger.notice("handover pin cleared", metadata: ["vip.name": .string(config.name), "vip.reasons": .string(result.reasons.joined(separator: ", "))])
+        }
+        let old = instances[i].priority
+        instances[i].priority = result
+        if result.fault != old.fault {
+            execute(instances[i].machine.handle(.fault(result.fault), now: now), on: i, now: now)
+        }
+        if !result.fault && result.priority != instances[i].machine.effectivePriority {
+            logger.info("priority changed", metadata: [
+                "vip.name": .string(config.name), "vip.priority": .stringConvertible(result.priority),
+                "vip.reasons": .string(result.reasons.joined(separator: ", "))])
+            execute(instances[i].machine.handle(.priorityAdjusted(result.priority), now: now), on: i, now: now)
+        }
+    }
+
+    private func runTimers(_ i: Int, now: MonotonicInstant) {
+        if let deadline = instances[i].machine.nextDeadline, now >= deadline {
+            execute(instances[i].machine.handle(.timerFired, now: now), on: i, now: now)
+        }
+        while let first = instances[i].announceAt.first, first <= now {
+            instances[i].announceAt.removeFirst()
+            announce(i)
+        }
+        if let refresh = instances[i].refreshAt, refresh <= now {
+            instances[i].refreshAt = now + instances[i].config.garp.refresh
+            scheduleAnnouncements(i, now: now)
+        }
+        let expired = instances[i].takeoverWaiters.filter { $0.deadline <= now }
+        if !expired.isEmpty {
+            instances[i].takeoverWaiters.removeAll { $0.deadline <= now }
+            for waiter in expired { waiter.reply(.failure(.timedOut("\(node.name) did not become master of \(instances[i].name) in time"))) }
+        }
+    }
+
+    private func earliestDeadline() -> MonotonicInstant {
+        var earliest = nextEvaluation
+        for instance in instances {
+            if let d = instance.machine.nextDeadline { earliest = min(earliest, d) }
+            if let d = instance.announceAt.first { earliest = min(earliest, d) }
+            if let d = instance.refreshAt { earliest = min(earliest, d) }
+            for w in instance.takeoverWaiters { earliest = min(earliest, w.deadline) }
+        }
+        return earliest
+    }
+
+    /// poll on the sockets and the wake pipe until `deadline`, rounded up to the millisecond (a
+    /// timer never fires early; the state machine ignores an early call anyway).
+    private func waitForInput(until deadline: MonotonicInstant) {
+        let keys = Array(sockets.keys)
+        var fds = keys.map { pollfd(fd: sockets[$0]!.fileDescriptor, events: Int16(POLLIN), revents: 0) }
+        fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
+        let wait = max(clock.now.duration(to: deadline), .zero)
+        let (seconds, attoseconds) = wait.components
+        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        let ready = poll(&fds, nfds_t(fds.count), Int32(min(milliseconds, 60_000)))
+        guard ready > 0 else { return }
+        let now = clock.now
+        for (index, key) in keys.enumerated() where fds[index].revents & Int16(POLLIN) != 0 {
+            receive(key, now: now)
+        }
+        if fds[keys.count].revents & Int16(POLLIN) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            while read(wakeRead, &buffer, buffer.count) > 0 {}
+        }
+    }
+
+    private func receive(_ key: VIPInstance.SocketKey, now: MonotonicInstant) {
+        guard let socket = sockets[key] else { return }
+        let datagrams: [ReceivedDatagram]
+        do { datagrams = try socket.receive(limit: 64) } catch {
+            logger.warning("vrrp receive failed", metadata: ["vip.interface": .string(key.interface), "error": .string(error.description)])
+            return
+        }
+        for datagram in datagrams {
+            if datagram.source == node.address { continue }   // our own, looped back
+            let vrid = datagram.message.count >= 2 ? datagram.message[datagram.message.startIndex + 1] : 0
+            guard let i = instances.firstIndex(where: { $0.socketKey == key && $0.vrid == vrid }) else {
+                let reason = datagram.message.count < 2 ? VRRPDropReason.truncated : .vrid
+                unmatched[key, default: 0] += 1
+                metrics.dropped(vip: "-", reason: reason.rawValue).increment()
+                continue
+            }
+            switch VRRPCodec.decode(datagram.message, source: datagram.source, destination: datagram.destination,
+                                    ttl: datagram.ttl, policy: instances[i].policy) {
+            case .success(let advert):
+                instances[i].advertsReceived += 1
+                metrics.received(vip: instances[i].name).increment()
+                execute(instances[i].machine.handle(
+                    .advert(priority: advert.priority, maxAdvertInterval: advert.maxAdvertInterval, source: datagram.source),
+                    now: now), on: i, now: now)
+            case .failure(let reason):
+                instances[i].dropped[reason.rawValue, default: 0] += 1
+                metrics.dropped(vip: instances[i].name, reason: reason.rawValue).increment()
+            }
+        }
+    }
+
+    // MARK: effects (engine thread)
+
+    private func execute(_ actions: [VRRPStateMachine.Action], on i: Int, now: MonotonicInstant) {
+        for action in actions {
+            switch action {
+            case .sendAdvert(let priority): sendAdvert(i, priority: priority)
+            case .addAddresses: addAddresses(i)
+            case .announce: scheduleAnnouncements(i, now: now)
+            case .removeAddresses: removeAddresses(i)
+            case .transition(let from, let to, let reason): transitioned(i, from: from, to: to, reason: reason, now: now)
+            }
+        }
+    }
+
+    private func sendAdvert(_ i: Int, priority: UInt8) {
+        let instance = instances[i]
+        guard let socket = sockets[instance.socketKey] else { return }
+        let advert = instance.advertisement(priority: priority)
+        for destination in instance.destinations {
+            let message = VRRPCodec.encode(advert, source: instance.source, destination: destination)
+            do {
+                try socket.send(message, to: destination)
+                instances[i].advertsSent += 1
+                metrics.sent(vip: instance.name).increment()
+            } catch {
+                metrics.sendErrors(vip: instance.name).increment()
+                logger.warning("vrrp send failed", metadata: [
+                    "vip.name": .string(instance.name), "vip.destination": .string(destination.description),
+                    "error": .string(error.description)])
+            }
+        }
+    }
+
+    private func addAddresses(_ i: Int) {
+        let instance = instances[i]
+        for network in instance.config.addresses {
+            do { try addressManager?.add(network, interface: instance.config.interface, label: instance.label) } catch {
+                logger.error("cannot add VIP address", metadata: [
+                    "vip.name": .string(instance.name), "vip.address": .string(network.description), "error": .string(error.description)])
+            }
+        }
+    }
+
+    private func removeAddresses(_ i: Int) {
+        let instance = instances[i]
+        instances[i].announceAt = []
+        instances[i].refreshAt = nil
+        for network in instance.config.addresses {
+            do { try addressManager?.remove(network, interface: instance.config.interface) } catch {
+                logger.error("cannot remove VIP address", metadata: [
+                    "vip.name": .string(instance.name), "vip.address": .string(network.description), "error": .string(error.description)])
+            }
+        }
+    }
+
+    private func scheduleAnnouncements(_ i: Int, now: MonotonicInstant) {
+        let garp = instances[i].config.garp
+        instances[i].announceAt = (0..<garp.count).map { now + garp.delay * $0 }
+    }
+
+    private func announce(_ i: Int) {
+        let instance = instances[i]
+        guard let announcer = announcers[instance.config.interface] else { return }
+        for network in instance.config.addresses {
+            do {
+                try announcer.announce(network.address)
+                metrics.announcements(vip: instance.name).increment()
+            } catch {
+                logger.warning("announce failed", metadata: ["vip.name": .string(instance.name), "error": .string(error.description)])
+            }
+        }
+    }
+
+    private func transitioned(_ i: Int, from: VRRPStateMachine.State, to: VRRPStateMachine.State, reason: String, now: MonotonicInstant) {
+        let name = instances[i].name
+        instances[i].lastTransition = .init(from: from.rawValue, to: to.rawValue, reason: reason,
+                                            at: Date().timeIntervalSince1970)
+        metrics.transitions(vip: name, to: to.rawValue).increment()
+        metrics.state(vip: name).record(VIPMetrics.stateValue(to))
+        logger.notice(to == .master ? "VIP acquired" : from == .master ? "VIP released" : "VIP state changed", metadata: [
+            "vip.name": .string(name), "vip.from": .string(from.rawValue), "vip.to": .string(to.rawValue),
+            "vip.reason": .string(reason), "vip.priority": .stringConvertible(instances[i].machine.effectivePriority)])
+        if to == .master {
+            let refresh = instances[i].config.garp.refresh
+            instances[i].refreshAt = refresh > .zero ? now + refresh : nil
+            let waiters = instances[i].takeoverWaiters
+            instances[i].takeoverWaiters = []
+            for waiter in waiters { waiter.reply(.success(())) }
+        }
+        if let command = instances[i].config.notify {
+            NotifyRunner.run(command: command, arguments: ["INSTANCE", name, to.notifyName, String(instances[i].machine.effectivePriority)],
+                             timeout: instances[i].config.notifyTimeout, logger: logger)
+        }
+        publishBoard(now: now)
+    }
+
+    private func refreshLinks() {
+        guard let manager = addressManager else { return }
+        for interface in Set(instances.map(\.config.interface)) {
+            let up = (try? manager.isUp(interface)) ?? false
+            if linkUp[interface] != up, linkUp[interface] != nil {
+                logger.notice(up ? "link up" : "link down", metadata: ["vip.interface": .string(interface)])
+            }
+            linkUp[interface] = up
+        }
+    }
+
+    private func publishBoard(now: MonotonicInstant) {
+        for instance in instances {
+            let master = instance.machine.state == .master
+            let reason = master ? "" : "\(node.name) is \(instance.machine.state.rawValue) for \(instance.name)"
+            board.publish(name: "vip.\(instance.name)", status: master ? .passing : .critical, reason: reason,
+                          last: CheckResult(status: master ? .passing : .critical, reason: reason, at: now),
+                          interval: Self.boardInterval)
+        }
+    }
+
+    private func publishSnapshot() {
+        let statuses = instances.map { instance -> VIPStatus in
+            var status = instance.status(base: instance.config.priorities[node.name] ?? 100)
+            if let n = unmatched[instance.socketKey], n > 0 { status.dropped["vrid", default: 0] += n }
+            return status
+        }
+        snapshot.withLock { $0 = statuses }
+    }
+}
+
+extension VRRPStateMachine.State {
+    /// keepalived's notify state names, so existing notify scripts keep working.
+    var notifyName: String {
+        switch self {
+        case .initialize: "STOP"
+        case .backup: "BACKUP"
+        case .master: "MASTER"
+        case .fault: "FAULT"
+        }
+    }
+}
