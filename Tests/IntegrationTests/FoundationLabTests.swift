@@ -75,7 +75,7 @@ struct FoundationLabTests {
         let wrongConfig = try String(contentsOfFile: lab.config, encoding: .utf8)
             .replacingOccurrences(of: "secret_file: cluster.key", with: "secret_file: wrong.key")
         try wrongConfig.write(toFile: lab.run + "/wrong.yaml", atomically: true, encoding: .utf8)
-        let refused = try lab.sh(["ip", "netns", "exec", "client", Lab.hactl, "node", "drain", "ctl1", "--config", lab.run + "/wrong.yaml"])
+        let refused = try lab.sh(["ip", "netns", "exec", lab.ns("client"), Lab.hactl, "node", "drain", "ctl1", "--config", lab.run + "/wrong.yaml"])
         #expect(refused.code == 1, "\(refused)")
         #expect(refused.stderr.contains("bad signature"))
         #expect(try lab.agentCheck("198.18.0.11", "node") == "up")

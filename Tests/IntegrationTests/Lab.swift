@@ -15,13 +15,18 @@ struct Lab {
     }
 
     let run: String
+    /// Prefix of this lab's namespace names (lab.sh `LAB_PREFIX`), so labs of different suites never collide.
+    var prefix: String = ""
     var config: String { run + "/cluster.yaml" }
 
+    /// The namespace of a lab node (`ctl1`, `client`, ...).
+    func ns(_ node: String) -> String { prefix + node }
+
     /// A fresh run directory with its own config (absolute secret path) and the lab namespaces.
-    static func up(configBody: String? = nil) throws -> Lab {
+    static func up(configBody: String? = nil, prefix: String = "", name: String = "it") throws -> Lab {
         try requirePrerequisites()
-        let run = "/tmp/hactl-it-\(getpid())"
-        let lab = Lab(run: run)
+        let run = "/tmp/hactl-\(name)-\(getpid())"
+        let lab = Lab(run: run, prefix: prefix)
         _ = try? lab.sh([script, "down"])
         try? FileManager.default.removeItem(atPath: run)
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
@@ -63,19 +68,19 @@ struct Lab {
 
     /// `hactl ARGS` run inside the client namespace, with this lab's config.
     func hactl(_ args: [String], in ns: String = "client") throws -> Output {
-        try sh(["ip", "netns", "exec", ns, Lab.hactl] + args + ["--config", config])
+        try sh(["ip", "netns", "exec", self.ns(ns), Lab.hactl] + args + ["--config", config])
     }
 
     /// One agent-check exchange from the client namespace.
     func agentCheck(_ address: String, _ request: String) throws -> String {
-        let out = try sh(["ip", "netns", "exec", "client", "bash", "-c",
+        let out = try sh(["ip", "netns", "exec", ns("client"), "bash", "-c",
                           "exec 3<>/dev/tcp/\(address)/9781; printf '\(request)\\n' >&3; timeout 3 cat <&3"])
         return out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// HTTP status code and body of a request from the client namespace.
     func curl(_ args: [String]) throws -> (code: Int, body: String) {
-        let out = try sh(["ip", "netns", "exec", "client", "curl", "-s", "-m", "5", "-w", "\n%{http_code}"] + args)
+        let out = try sh(["ip", "netns", "exec", ns("client"), "curl", "-s", "-m", "5", "-w", "\n%{http_code}"] + args)
         var lines = out.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         let code = Int(lines.popLast() ?? "") ?? 0
         return (code, lines.joined(separator: "\n"))
@@ -112,11 +117,14 @@ struct Lab {
         env["RUN"] = run
         env["CONFIG"] = config
         env["HACTL_BIN"] = Lab.hactl
+        env["LAB_PREFIX"] = prefix
         let argv = (["/usr/bin/env"] + args).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
+        var attributes = Lab.cleanSpawnAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, envp)
         guard rc == 0 else { throw LabError.command(args.joined(separator: " "), Output(code: -1, stdout: "", stderr: String(cString: strerror(rc)))) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -124,6 +132,22 @@ struct Lab {
         return Output(code: code,
                       stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    /// Children start with an empty signal mask and default handlers: the test runner blocks some
+    /// signals (SIGTERM among them), and a child that inherits that mask cannot be stopped.
+    static func cleanSpawnAttributes() -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return attributes
     }
 
     /// Polls `condition` every 100 ms until it holds or `timeout` passes (real servers take real time).

@@ -5,8 +5,11 @@
 # namespace so the host's netfilter never sees lab traffic). Each node namespace (ctl1..ctl3,
 # client) has lo and one veth `eth0`; its peer `p-<ns>` sits in labsw, enslaved to br0.
 # Addresses are only in 198.18.0.0/15 (the benchmarking range), and only inside these namespaces.
+# With LAB_PREFIX set, every namespace (and /etc/netns/<namespace>) is named ${LAB_PREFIX}<name>, so
+# several labs can coexist; node names (hosts files, command arguments) stay ctl1, client, ...
 #
-# Usage: lab.sh up|down|status|agents|start-agent N|stop-agent N [SIG]|kill-agent N|cut N|heal N|exec NS CMD...
+# Usage: lab.sh up|down|status|agents|start-agent N|stop-agent N [SIG]|kill-agent N|cut N|heal N|
+#               keepalived N CONF|stop-keepalived N [SIG]|exec N CMD...|ns N
 # Run as root. See README.md beside this file.
 set -euo pipefail
 
@@ -16,13 +19,16 @@ REPO_DIR=$(cd "$SCRIPT_DIR/../.." && pwd)
 HACTL_BIN=${HACTL_BIN:-$REPO_DIR/.build/debug/hactl}
 CONFIG=${CONFIG:-$SCRIPT_DIR/cluster.yaml}
 RUN=${RUN:-$SCRIPT_DIR/.run}
+LAB_PREFIX=${LAB_PREFIX:-}
+KEEPALIVED_BIN=${KEEPALIVED_BIN:-keepalived}
 # Absolute, because agents run with their state dir as working directory.
 HACTL_BIN=$(realpath -m -- "$HACTL_BIN")
 CONFIG=$(realpath -m -- "$CONFIG")
 RUN=$(realpath -m -- "$RUN")
 
 # The switch: one bridge in its own namespace. Later networks (storage, BMC) add bridges here.
-SWITCH_NS=labsw
+SWITCH=labsw
+SWITCH_NS=${LAB_PREFIX}${SWITCH}
 LAN_BRIDGE=br0
 LAN_PREFIX=24
 
@@ -37,7 +43,7 @@ declare -A LAN_ADDR=(
 )
 
 AGENT_HEALTH_TIMEOUT=30   # seconds, for all agents together
-AGENT_STOP_TIMEOUT=10     # seconds, stop-agent
+AGENT_STOP_TIMEOUT=10     # seconds, stop-agent (and stop-keepalived)
 NS_KILL_TIMEOUT=5         # seconds between SIGTERM and SIGKILL in `down`
 
 CHANGES=0
@@ -76,11 +82,16 @@ usage: $(basename "$0") COMMAND [ARGS]
   stop-agent NODE [SIG]  send SIG (default TERM) to the agent and wait up to ${AGENT_STOP_TIMEOUT}s for it to exit
   kill-agent NODE        SIGKILL the agent
   cut NODE | heal NODE   set the node's switch port p-NODE down / up (a cable cut)
-  exec NS CMD...         run CMD inside namespace NS
+  keepalived NODE CONF   start keepalived -n -l -D -f CONF in NODE's namespace (log \$RUN/NODE/keepalived.log)
+  stop-keepalived NODE [SIG]
+                         send SIG (default TERM) to that keepalived (KILL: its whole process group)
+  exec NODE CMD...       run CMD inside NODE's namespace
+  ns NODE                print NODE's namespace name
 
 environment: HACTL_BIN=$HACTL_BIN
              CONFIG=$CONFIG
              RUN=$RUN
+             LAB_PREFIX=$LAB_PREFIX
 EOF
 }
 
@@ -114,6 +125,14 @@ require_controller() {
     [[ -n ${1:-} ]] || die_usage "error: missing NODE (one of: ${CONTROLLERS[*]})"
     is_controller "$1" || die_usage "error: unknown controller '$1' (one of: ${CONTROLLERS[*]})"
 }
+
+require_node() {
+    [[ -n ${1:-} ]] || die_usage "error: missing NODE (one of: ${NODES[*]})"
+    is_node "$1" || die_usage "error: unknown node '$1' (one of: ${NODES[*]})"
+}
+
+# The namespace of a lab node (or of the switch, `labsw`): the name with LAB_PREFIX in front.
+node_ns() { printf '%s%s\n' "$LAB_PREFIX" "$1"; }
 
 # Deadlines in microseconds ($SECONDS only ticks on whole seconds, so a 5 s wait could be 4).
 now_us() { local t=${EPOCHREALTIME/[.,]/}; printf '%s\n' "$((10#$t))"; }
@@ -343,7 +362,7 @@ agent_pid() {
     pid=$(<"$file")
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     pid_alive "$pid" || return 1
-    if [[ $(ip netns identify "$pid" 2>/dev/null) == "$node" ]] ||
+    if [[ $(ip netns identify "$pid" 2>/dev/null) == "$(node_ns "$node")" ]] ||
         tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -xF -- "$RUN/$node" >/dev/null; then
         printf '%s\n' "$pid"
         return 0
@@ -363,7 +382,7 @@ api_port() {
 agent_health_code() {
     local node=$1 url
     url="http://${LAN_ADDR[$node]}:$(api_port)/health/node"
-    ip netns exec "$node" curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true
+    ip netns exec "$(node_ns "$node")" curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true
 }
 
 # The log of the agent's latest start (lab.sh marks each start), last 30 lines.
@@ -379,19 +398,20 @@ agent_log_tail() {
 }
 
 agent_start() {
-    local node=$1 dir=$RUN/$1 pid
+    local node=$1 dir=$RUN/$1 pid ns
+    ns=$(node_ns "$1")
     if pid=$(agent_pid "$node"); then
         log "agent $node already running (pid $pid)"
         return 0
     fi
-    ns_exists "$node" || die "namespace $node does not exist: run '$0 up' first"
+    ns_exists "$ns" || die "namespace $ns does not exist: run '$0 up' first"
     mkdir -p "$dir"
     printf '=== %s lab.sh: starting %s\n' "$(date -Is)" "$HACTL_BIN" >>"$dir/agent.log"
     # setsid + nohup: the agent outlives this script and the terminal. The subshell execs
     # `ip netns exec`, which execs setsid, nohup and then the agent, so $! is the agent's PID.
     (
         cd "$dir" &&
-            exec ip netns exec "$node" setsid nohup "$HACTL_BIN" agent \
+            exec ip netns exec "$ns" setsid nohup "$HACTL_BIN" agent \
                 --config "$CONFIG" --node "$node" --state-dir "$dir" \
                 </dev/null >>"$dir/agent.log" 2>&1
     ) &
@@ -468,20 +488,147 @@ agent_signal() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# keepalived (a VRRP peer for interop tests and benches), tracked by PID file like the agents.
+# keepalived's own pid files (-p, -r, -c) are per node so several instances coexist; the PID
+# this script started is recorded separately, because keepalived removes its files on exit.
+
+KEEPALIVED_PID_FILE=keepalived.lab.pid
+KEEPALIVED_START_TIMEOUT=10   # seconds until the VRRP (or checker) child has written its pid file
+
+# The recorded PID of NODE's keepalived, printed only if that process is alive and is ours: it is
+# in NODE's namespace, or (namespace already gone) its command line names NODE's pid file.
+keepalived_pid() {
+    local node=$1 file=$RUN/$1/$KEEPALIVED_PID_FILE pid
+    [[ -r $file ]] || return 1
+    pid=$(<"$file")
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    pid_alive "$pid" || return 1
+    if [[ $(ip netns identify "$pid" 2>/dev/null) == "$(node_ns "$node")" ]] ||
+        tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -xF -- "$RUN/$node/keepalived.pid" >/dev/null; then
+        printf '%s\n' "$pid"
+        return 0
+    fi
+    return 1
+}
+
+# Alive processes of process group PGID (keepalived and its VRRP/checker children after setsid).
+pgroup_pids() {
+    local pgid=$1 f p
+    for f in /proc/[0-9]*/stat; do
+        p=${f#/proc/}
+        p=${p%/stat}
+        [[ $(awk '{print $5}' "$f" 2>/dev/null) == "$pgid" ]] && pid_alive "$p" && printf '%s\n' "$p"
+    done
+    return 0
+}
+
+keepalived_log_tail() {
+    local log=$RUN/$1/keepalived.log
+    if [[ -s $log ]]; then
+        printf -- '--- %s (latest start) ---\n' "$log" >&2
+        awk '/^=== .* lab\.sh: starting /{n = 0} {buf[n++] = $0} END{for (i = (n > 30 ? n - 30 : 0); i < n; i++) print buf[i]}' "$log" >&2
+        printf -- '---\n' >&2
+    else
+        printf 'lab: (%s is empty)\n' "$log" >&2
+    fi
+}
+
+keepalived_start() {
+    local node=$1 conf=$2 dir=$RUN/$1 pid ns deadline f
+    ns=$(node_ns "$node")
+    if pid=$(keepalived_pid "$node"); then
+        log "keepalived $node already running (pid $pid; stop-keepalived $node first to change its config)"
+        return 0
+    fi
+    ns_exists "$ns" || die "namespace $ns does not exist: run '$0 up' first"
+    mkdir -p "$dir"
+    # Not running: its pid files are stale (a SIGKILL leaves them), and keepalived refuses to start
+    # when a stale file names a live PID.
+    for f in keepalived.pid vrrp.pid checkers.pid "$KEEPALIVED_PID_FILE"; do rm -f "$dir/$f"; done
+    printf '=== %s lab.sh: starting %s -f %s\n' "$(date -Is)" "$KEEPALIVED_BIN" "$conf" >>"$dir/keepalived.log"
+    # As for the agents: the subshell execs ip netns exec -> setsid -> nohup -> keepalived, so $! is
+    # keepalived's PID, and setsid makes it the leader of a process group its children share.
+    (
+        cd "$dir" &&
+            exec ip netns exec "$ns" setsid nohup "$KEEPALIVED_BIN" -n -l -D -f "$conf" \
+                -p "$dir/keepalived.pid" -r "$dir/vrrp.pid" -c "$dir/checkers.pid" \
+                </dev/null >>"$dir/keepalived.log" 2>&1
+    ) &
+    pid=$!
+    printf '%s\n' "$pid" >"$dir/$KEEPALIVED_PID_FILE"
+    deadline=$(deadline_in "$KEEPALIVED_START_TIMEOUT")
+    until [[ -s $dir/vrrp.pid || -s $dir/checkers.pid ]]; do
+        if ! pid_alive "$pid"; then
+            printf 'lab: error: keepalived %s exited during start\n' "$node" >&2
+            keepalived_log_tail "$node"
+            rm -f "$dir/$KEEPALIVED_PID_FILE"
+            exit 1
+        fi
+        if past "$deadline"; then
+            printf 'lab: error: keepalived %s started no VRRP or checker process within %ss (left running: %s)\n' \
+                "$node" "$KEEPALIVED_START_TIMEOUT" "lab.sh stop-keepalived $node, or lab.sh down" >&2
+            keepalived_log_tail "$node"
+            exit 1
+        fi
+        sleep 0.1
+    done
+    did "started keepalived $node (pid $pid, config $conf, log $dir/keepalived.log)"
+}
+
+# Sends SIG to NODE's keepalived: KILL, STOP and CONT to its whole process group (a power loss or
+# a freeze must reach the VRRP child too), other signals to the main process, which relays them.
+# For TERM/INT/QUIT/KILL waits up to TIMEOUT s until every process of the group has exited.
+keepalived_signal() {
+    local node=$1 sig=$2 timeout=$3 pid deadline target what f dir=$RUN/$1
+    if ! pid=$(keepalived_pid "$node"); then
+        log "keepalived $node is not running"
+        rm -f "$dir/$KEEPALIVED_PID_FILE"
+        return 0
+    fi
+    target=$pid what="pid $pid"
+    case $sig in
+        KILL | STOP | CONT)
+            # setsid made it a group leader; check rather than assume before signalling a group.
+            if [[ $(awk '{print $5}' "/proc/$pid/stat" 2>/dev/null) == "$pid" ]]; then
+                target=-$pid what="process group $pid"
+            fi
+            ;;
+    esac
+    kill -s "$sig" -- "$target"
+    did "sent SIG$sig to keepalived $node ($what)"
+    case $sig in
+        TERM | INT | QUIT) kill -CONT -- "-$pid" 2>/dev/null || true ;; # a frozen keepalived can act on it
+        KILL) ;;
+        *) return 0 ;; # STOP, CONT, HUP, USR1...: keepalived is meant to stay
+    esac
+    deadline=$(deadline_in "$timeout")
+    while pid_alive "$pid" || [[ -n $(pgroup_pids "$pid") ]]; do
+        if past "$deadline"; then
+            die "keepalived $node (pid $pid) still running ${timeout}s after SIG$sig"
+        fi
+        sleep 0.05
+    done
+    # A graceful exit removes keepalived's own pid files; after SIGKILL they are stale.
+    for f in keepalived.pid vrrp.pid checkers.pid "$KEEPALIVED_PID_FILE"; do rm -f "$dir/$f"; done
+    log "keepalived $node exited"
+}
+
+# ---------------------------------------------------------------------------------------------
 # commands
 
 cmd_up() {
-    local n
+    local n ns
     batch_begin
     ns_create "$SWITCH_NS"
     bridge_create "$SWITCH_NS" "$LAN_BRIDGE"
     batch_end "$SWITCH_NS"
     for n in "${NODES[@]}"; do
+        ns=$(node_ns "$n")
         batch_begin
-        ns_create "$n"
-        veth_attach "$n" eth0 "${LAN_ADDR[$n]}/$LAN_PREFIX" "$LAN_BRIDGE"
-        hosts_write "$n"
-        batch_end "$n"
+        ns_create "$ns"
+        veth_attach "$ns" eth0 "${LAN_ADDR[$n]}/$LAN_PREFIX" "$LAN_BRIDGE" "p-$n"
+        hosts_write "$ns"
+        batch_end "$ns"
     done
     batch_begin
     run_dir_create
@@ -495,18 +642,31 @@ cmd_up() {
 }
 
 cmd_down() {
-    local n node pid orphans=() all=("${NODES[@]}" "$SWITCH_NS")
-    # Agents go with the rest of their namespace.
+    local n node pid orphans=() all=()
+    for n in "${NODES[@]}"; do all+=("$(node_ns "$n")"); done
+    all+=("$SWITCH_NS")
+    # Agents and keepalived go with the rest of their namespace.
     ns_kill_all "${all[@]}"
-    # A recorded agent outside its namespace (its namespace deleted under it).
+    # A recorded agent or keepalived outside its namespace (its namespace deleted under it).
     for node in "${CONTROLLERS[@]}"; do
         if pid=$(agent_pid "$node"); then orphans+=("$pid"); fi
     done
     pids_terminate "recorded agents" ${orphans[@]+"${orphans[@]}"}
+    orphans=()
+    for node in "${NODES[@]}"; do
+        if pid=$(keepalived_pid "$node"); then orphans+=("$pid"); fi
+    done
+    pids_terminate "recorded keepalived" ${orphans[@]+"${orphans[@]}"}
     for node in "${CONTROLLERS[@]}"; do
         if [[ -e $RUN/$node/agent.pid ]]; then
             rm -f "$RUN/$node/agent.pid"
             did "removed $RUN/$node/agent.pid"
+        fi
+    done
+    for node in "${NODES[@]}"; do
+        if [[ -e $RUN/$node/$KEEPALIVED_PID_FILE ]]; then
+            rm -f "$RUN/$node/$KEEPALIVED_PID_FILE"
+            did "removed $RUN/$node/$KEEPALIVED_PID_FILE"
         fi
     done
     for n in "${all[@]}"; do
@@ -547,8 +707,8 @@ status_line_ns() {
 
 cmd_status() {
     local n rc=0 pid
-    for n in "$SWITCH_NS" "${NODES[@]}"; do
-        status_line_ns "$n" || rc=1
+    for n in "$SWITCH" "${NODES[@]}"; do
+        status_line_ns "$(node_ns "$n")" || rc=1
     done
     for n in "${CONTROLLERS[@]}"; do
         if pid=$(agent_pid "$n"); then
@@ -557,6 +717,14 @@ cmd_status() {
             printf 'agent %-5s dead (stale pid %s)\n' "$n" "$(<"$RUN/$n/agent.pid")"
         else
             printf 'agent %-5s not running\n' "$n"
+        fi
+    done
+    # keepalived only where this script started one.
+    for n in "${NODES[@]}"; do
+        if pid=$(keepalived_pid "$n"); then
+            printf 'keepalived %-5s running (pid %s)\n' "$n" "$pid"
+        elif [[ -e $RUN/$n/$KEEPALIVED_PID_FILE ]]; then
+            printf 'keepalived %-5s dead (stale pid %s)\n' "$n" "$(<"$RUN/$n/$KEEPALIVED_PID_FILE")"
         fi
     done
     return "$rc"
@@ -581,6 +749,12 @@ main() {
             ;;
     esac
     shift
+    if [[ $cmd == ns ]]; then # a name only: needs neither root nor ip
+        [[ -n ${1:-} ]] || die_usage "usage: $0 ns NODE"
+        is_node "$1" || [[ $1 == "$SWITCH" ]] || die_usage "error: unknown node '$1' (one of: ${NODES[*]} $SWITCH)"
+        node_ns "$1"
+        exit 0
+    fi
     require_root_and_ip
     case $cmd in
         up) cmd_up ;;
@@ -613,10 +787,29 @@ main() {
             ;;
         cut) cmd_port "${1:-}" down ;;
         heal) cmd_port "${1:-}" up ;;
+        keepalived)
+            require_node "${1:-}"
+            [[ -n ${2:-} ]] || die_usage "usage: $0 keepalived NODE CONF"
+            [[ -r $2 ]] || die_usage "error: keepalived config not readable: $2"
+            command -v "$KEEPALIVED_BIN" >/dev/null 2>&1 ||
+                die_usage "error: '$KEEPALIVED_BIN' not found: install keepalived (scripts/install-deps.sh lab)"
+            keepalived_start "$1" "$(realpath -- "$2")"
+            ;;
+        stop-keepalived)
+            require_node "${1:-}"
+            local ksig=${2:-TERM}
+            ksig=${ksig^^}
+            ksig=${ksig#SIG}
+            kill -l "$ksig" >/dev/null 2>&1 || die_usage "error: unknown signal '$ksig'"
+            [[ $ksig =~ ^[0-9]+$ ]] && ksig=$(kill -l "$ksig")
+            keepalived_signal "$1" "$ksig" "$AGENT_STOP_TIMEOUT"
+            ;;
         exec)
-            [[ $# -ge 2 ]] || die_usage "usage: $0 exec NS CMD..."
+            [[ $# -ge 2 ]] || die_usage "usage: $0 exec NODE CMD..."
             local ns=$1
             shift
+            # A lab node (or the switch) maps to its namespace; any other name is taken as a namespace.
+            if is_node "$ns" || [[ $ns == "$SWITCH" ]]; then ns=$(node_ns "$ns"); fi
             ns_exists "$ns" || die "namespace $ns does not exist"
             exec ip netns exec "$ns" "$@"
             ;;

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CNetlink  // SOCK_CLOEXEC reaches Swift through these headers, not through Glibc alone
 
 /// The one funnel for the announcer's socket calls: retries EINTR, turns errno into `NetlinkError`.
 /// (The VRRP socket has its own funnel, `SystemCall`, throwing its own error type.)

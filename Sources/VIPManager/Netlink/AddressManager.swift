@@ -52,9 +52,6 @@ public final class AddressManager: Sendable {
     /// the caller builds and truncates `<iface>:<vipname>`); IPv6 ignores the label and is added
     /// with `IFA_F_NODAD`, usable at once instead of tentative for a second of DAD.
     /// An address already present (same address and prefix length) is success, label untouched.
-    ///
-    /// Removing a *primary* IPv4 address removes its secondaries too unless the interface has
-    /// `promote_secondaries` set; that is the caller's deployment concern.
     /// - Throws: `interfaceNotFound`, or `operation` with libnl's code (for example
     ///   `NLE_RANGE` for a label longer than 15 bytes, `NLE_PERM` without CAP_NET_ADMIN).
     public func add(_ network: IPNetwork, interface: String, label: String?) throws(NetlinkError) {
@@ -74,6 +71,9 @@ public final class AddressManager: Sendable {
 
     /// Removes `network` (address and prefix length must match) from `interface`, whatever its label.
     /// Removing an address that is not there is success.
+    ///
+    /// Removing a *primary* IPv4 address removes its secondaries too unless the interface has
+    /// `promote_secondaries` set; VIPs added next to the node's own address are secondaries.
     /// - Throws: `interfaceNotFound`, or `operation` with libnl's code.
     public func remove(_ network: IPNetwork, interface: String) throws(NetlinkError) {
         try withRoute { (route) throws(NetlinkError) in

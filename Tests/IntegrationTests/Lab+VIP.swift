@@ -1,0 +1,98 @@
+import Foundation
+
+/// VIP helpers: who holds the address, a pinging client, the agents' VIP views.
+extension Lab {
+    static let vipAddress = "198.18.0.10"
+
+    /// The nodes whose eth0 carries the VIP address right now.
+    func holders(_ address: String = Lab.vipAddress) throws -> [String] {
+        try ["ctl1", "ctl2", "ctl3"].filter { node in
+            let out = try sh(["ip", "netns", "exec", ns(node), "ip", "-o", "-4", "addr", "show", "dev", "eth0"])
+            return out.stdout.contains(" \(address)/")
+        }
+    }
+
+    /// `GET /v1/vip` state of one VIP on one node ("master", "backup", ...), nil when unreachable.
+    func vipState(_ node: String, _ vip: String = "public") throws -> String? {
+        let address = ["ctl1": "198.18.0.11", "ctl2": "198.18.0.12", "ctl3": "198.18.0.13"][node]!
+        let r = try curl(["http://\(address):9780/v1/vip"])
+        guard r.code == 200, let list = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [[String: Any]] else { return nil }
+        return list.first { $0["name"] as? String == vip }?["state"] as? String
+    }
+
+    /// Counters of one VIP on one node (`dropped` by reason, adverts).
+    func vipJSON(_ node: String, _ vip: String = "public") throws -> [String: Any]? {
+        let address = ["ctl1": "198.18.0.11", "ctl2": "198.18.0.12", "ctl3": "198.18.0.13"][node]!
+        let r = try curl(["http://\(address):9780/v1/vip"])
+        guard let list = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [[String: Any]] else { return nil }
+        return list.first { $0["name"] as? String == vip }
+    }
+
+    /// Waits until exactly `node` holds the VIP address and says it is master.
+    func waitForMaster(_ node: String, timeout: Duration = .seconds(10)) throws -> Bool {
+        try eventually(timeout) { try holders() == [node] && vipState(node) == "master" }
+    }
+
+    /// A client pinging the VIP every 2 ms in the background; `finish()` returns (sent, received).
+    func startPing(count: Int, address: String = Lab.vipAddress) throws -> BackgroundPing {
+        let out = run + "/ping-\(UUID().uuidString).txt"
+        let pid = try spawn(["ip", "netns", "exec", ns("client"), "ping", "-n", "-q", "-i", "0.002", "-W", "1", "-c", String(count), address], output: out)
+        return BackgroundPing(pid: pid, output: out)
+    }
+
+    struct BackgroundPing {
+        let pid: pid_t
+        let output: String
+
+        /// Waits for ping to end (it is bounded by its count) and parses its summary.
+        func finish() -> (sent: Int, received: Int) {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            guard let line = text.split(separator: "\n").first(where: { $0.contains("packets transmitted") }) else { return (0, 0) }
+            let numbers = line.split(separator: " ").compactMap { Int($0) }
+            return (numbers.first ?? 0, numbers.dropFirst().first ?? 0)
+        }
+    }
+
+    /// Starts a process without waiting (stdout+stderr to `output`); the caller reaps it.
+    func spawn(_ args: [String], output: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = (["/usr/bin/env"] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        var attributes = Lab.cleanSpawnAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw LabError.prerequisite("spawn \(args[0]): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    static func vipConfig(preempt: Bool = true, track: String = "", checks: String = "", advert: String = "100ms") -> String {
+        """
+        cluster:
+          name: vip-it
+          secret_file: cluster.key
+        controllers:
+          ctl1: { address: 198.18.0.11 }
+          ctl2: { address: 198.18.0.12 }
+          ctl3: { address: 198.18.0.13 }
+        vips:
+          - name: public
+            vrid: 51
+            interface: eth0
+            addresses: [198.18.0.10/24]
+            priorities: { ctl1: 150, ctl2: 100, ctl3: 50 }
+            advert_interval: \(advert)
+            preempt: \(preempt)
+        \(track)
+        \(checks)
+
+        """
+    }
+}
