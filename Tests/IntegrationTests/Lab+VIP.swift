@@ -1,4 +1,5 @@
 import Foundation
+import HACore
 
 /// VIP helpers: who holds the address, a pinging client, the agents' VIP views.
 extension Lab {
@@ -46,8 +47,7 @@ extension Lab {
 
         /// Waits for ping to end (it is bounded by its count) and parses its summary.
         func finish() -> (sent: Int, received: Int) {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            _ = Subprocess.wait(pid)
             let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
             guard let line = text.split(separator: "\n").first(where: { $0.contains("packets transmitted") }) else { return (0, 0) }
             let numbers = line.split(separator: " ").compactMap { Int($0) }
@@ -57,20 +57,7 @@ extension Lab {
 
     /// Starts a process without waiting (stdout+stderr to `output`); the caller reaps it.
     func spawn(_ args: [String], output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = (["/usr/bin/env"] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        var attributes = Lab.cleanSpawnAttributes()
-        defer { posix_spawnattr_destroy(&attributes) }
-        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw LabError.prerequisite("spawn \(args[0]): \(String(cString: strerror(rc)))") }
-        return pid
+        try Subprocess.spawn(args, environment: environment, stdout: output)
     }
 
     static func vipConfig(preempt: Bool = true, track: String = "", checks: String = "", advert: String = "100ms") -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import HACore
 import Testing
 
 /// Drives examples/three-controller/lab.sh and the built `hactl` for integration tests.
@@ -100,54 +101,19 @@ struct Lab {
         var description: String { "exit \(code)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
     }
 
-    /// Runs a command with this lab's environment; output is captured through files (no pipe deadlock).
-    /// posix_spawn + waitpid rather than Foundation's Process, whose SIGCHLD handling was seen to miss
-    /// the exit of a script that leaves daemons behind (the test then hung on a zombie).
+    /// Runs a command with this lab's environment (RUN, CONFIG, HACTL_BIN, LAB_PREFIX) to completion.
     func sh(_ args: [String]) throws -> Output {
-        try? FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
-        let outPath = run + "/.out-\(UUID().uuidString)", errPath = outPath + ".err"
-        defer { unlink(outPath); unlink(errPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let out = try Subprocess.run(args, environment: environment)
+        return Output(code: out.status, stdout: out.stdout, stderr: out.stderr)
+    }
+
+    var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["RUN"] = run
         env["CONFIG"] = config
         env["HACTL_BIN"] = Lab.hactl
         env["LAB_PREFIX"] = prefix
-        let argv = (["/usr/bin/env"] + args).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        var attributes = Lab.cleanSpawnAttributes()
-        defer { posix_spawnattr_destroy(&attributes) }
-        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw LabError.command(args.joined(separator: " "), Output(code: -1, stdout: "", stderr: String(cString: strerror(rc)))) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Output(code: code,
-                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
-    }
-
-    /// Children start with an empty signal mask and default handlers: the test runner blocks some
-    /// signals (SIGTERM among them), and a child that inherits that mask cannot be stopped.
-    static func cleanSpawnAttributes() -> posix_spawnattr_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        return attributes
+        return env
     }
 
     /// Polls `condition` every 100 ms until it holds or `timeout` passes (real servers take real time).

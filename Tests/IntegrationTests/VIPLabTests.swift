@@ -1,4 +1,5 @@
 import Foundation
+import HACore
 import Testing
 
 /// VIPManager against three real agents in the lab, a client pinging the VIP.
@@ -90,13 +91,13 @@ struct VIPLabTests {
             backends[node] = try lab.spawn(["ip", "netns", "exec", lab.ns(node), "python3", "-m", "http.server", "8399", "--bind", "127.0.0.1"],
                                            output: lab.run + "/backend-\(node).log")
         }
-        defer { for pid in backends.values { kill(pid, SIGTERM); waitpid(pid, nil, 0) } }
+        defer { for pid in backends.values { kill(pid, SIGTERM); _ = Subprocess.wait(pid) } }
         for node in ["ctl1", "ctl2", "ctl3"] { try startBackend(node) }
         try lab.agents()
         #expect(try lab.waitForMaster("ctl1"))
 
         let pid = backends.removeValue(forKey: "ctl1")!
-        kill(pid, SIGTERM); waitpid(pid, nil, 0)
+        kill(pid, SIGTERM); _ = Subprocess.wait(pid)
         #expect(try lab.waitForMaster("ctl2"), "150-60 = 90 < 100: ctl2 preempts")
         let json = try lab.vipJSON("ctl1")
         #expect(json?["priority"] as? Int == 90)

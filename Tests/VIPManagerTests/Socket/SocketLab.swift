@@ -94,26 +94,8 @@ enum SocketLab {
     /// can deadlock on a full pipe. Blocking: call it on a `NamespaceThread`, never on the test's task.
     @discardableResult
     static func run(_ argv: [String], check: Bool = true) throws -> CommandOutput {
-        let base = "/tmp/hactl-ut-\(getpid())-\(UUID().uuidString)"
-        let outPath = base + ".out", errPath = base + ".err"
-        defer { unlink(outPath); unlink(errPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let args = (["/usr/bin/env"] + argv).map { strdup($0) } + [nil]
-        defer { args.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, args, environ)
-        guard spawned == 0 else { throw LabFailure("spawn \(argv.joined(separator: " ")): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let output = CommandOutput(
-            code: (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F),
-            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        let out = try Subprocess.run(argv)
+        let output = CommandOutput(code: out.status, stdout: out.stdout, stderr: out.stderr)
         if check && output.code != 0 {
             throw LabFailure("`\(argv.joined(separator: " "))` exited \(output.code): \(output.stderr)")
         }

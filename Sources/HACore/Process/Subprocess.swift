@@ -1,0 +1,118 @@
+import Foundation
+
+/// Starting other programs (notify commands, fence agents, lab scripts in tests) without
+/// Foundation's `Process`, whose SIGCHLD handling was seen to miss the exit of a script that leaves
+/// daemons behind. Children start with an empty signal mask and default handlers: the agent (and the
+/// test runner) block signals for their own handling, and a child inheriting that mask cannot be
+/// stopped with SIGTERM. Blocking calls (`wait`, `run`) belong on a thread of their own, never on the
+/// cooperative pool.
+public enum Subprocess {
+    public struct Output: Sendable, CustomStringConvertible {
+        /// The exit code, or 128 + the signal number.
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var description: String { "exit \(status)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
+    }
+
+    /// Starts `argv` (looked up on PATH through /usr/bin/env unless absolute) with stdin from /dev/null
+    /// and stdout/stderr appended to the given files (nil: /dev/null; stderr nil: with stdout).
+    public static func spawn(_ argv: [String], environment: [String: String]? = nil,
+                             stdout: String? = nil, stderr: String? = nil) throws(SubprocessError) -> pid_t {
+        precondition(!argv.isEmpty, "spawn needs a command")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let path = argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env"
+        let args = (argv[0].hasPrefix("/") ? argv : ["/usr/bin/env"] + argv).map { strdup($0) } + [nil]
+        defer { args.forEach { free($0) } }
+        let env = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { env?.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc: Int32 = if var env { posix_spawn(&pid, path, &actions, &attributes, args, &env) }
+            else { posix_spawn(&pid, path, &actions, &attributes, args, environ) }
+        guard rc == 0 else { throw .spawn(command: argv[0], errno: rc) }
+        return pid
+    }
+
+    /// Waits for `pid` to exit; its exit code, or 128 + the signal that ended it.
+    public static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return -1 }
+        }
+        return decode(status)
+    }
+
+    /// Waits at most `timeout`; past it the child gets SIGKILL and the result is nil.
+    public static func wait(_ pid: pid_t, timeout: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { return decode(status) }
+            if r < 0 && errno != EINTR { return -1 }
+            if ContinuousClock.now >= deadline {
+                kill(pid, SIGKILL)
+                _ = wait(pid)
+                return nil
+            }
+            usleep(5_000)
+        }
+    }
+
+    /// Runs `argv` to completion and captures its output (through temporary files: no pipe deadlock).
+    public static func run(_ argv: [String], environment: [String: String]? = nil,
+                           timeout: Duration? = nil) throws(SubprocessError) -> Output {
+        let base = NSTemporaryDirectory() + "hactl-sub-\(getpid())-\(UUID().uuidString)"
+        let outPath = base + ".out", errPath = base + ".err"
+        defer { unlink(outPath); unlink(errPath) }
+        let pid = try spawn(argv, environment: environment, stdout: outPath, stderr: errPath)
+        let status: Int32
+        if let timeout {
+            guard let s = wait(pid, timeout: timeout) else { throw .timedOut(command: argv[0], after: timeout) }
+            status = s
+        } else {
+            status = wait(pid)
+        }
+        return Output(status: status,
+                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    static func decode(_ status: Int32) -> Int32 {
+        (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+}
+
+public enum SubprocessError: Error, CustomStringConvertible, Sendable {
+    case spawn(command: String, errno: Int32)
+    case timedOut(command: String, after: Duration)
+
+    public var description: String {
+        switch self {
+        case .spawn(let command, let code): "cannot start \(command): \(String(cString: strerror(code)))"
+        case .timedOut(let command, let after): "\(command) did not finish within \(formatDuration(after)); killed"
+        }
+    }
+}
