@@ -12,7 +12,7 @@ struct VIPService: Service {
 
     func run() async throws {
         do { try engine.start() } catch {
-            throw AgentError.bind(what: "VRRP", address: engine.node.address.description, port: 112, message: error.description)
+            throw AgentError.module(name: "vip", message: error.description)
         }
         try? await gracefulShutdown()
         engine.leave()
