@@ -48,7 +48,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: swiftSettings),
-        .target(name: "GaleraProbe", dependencies: ["HACore", "CMariaDB"], swiftSettings: swiftSettings),
+        .target(name: "GaleraProbe", dependencies: [
+            "HACore", "CMariaDB",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         .target(name: "MQProbe", dependencies: ["HACore", "CRabbitMQ"], swiftSettings: swiftSettings),
         .target(name: "ComputeHA", dependencies: ["HACore"], swiftSettings: swiftSettings),
         .target(name: "HAAgent", dependencies: [
@@ -80,6 +83,7 @@ let package = Package(
             "HAAgent", "HACore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: swiftSettings),
+        .testTarget(name: "GaleraProbeTests", dependencies: ["GaleraProbe", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "HACLITests", dependencies: ["HACLI", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["HACore"], swiftSettings: swiftSettings),
     ]

@@ -1,8 +1,236 @@
 import HACore
+import Logging
+import Synchronization
 
-/// Placeholder for the GaleraProbe module: nothing is implemented yet, and the agent reports it as such.
+/// The GaleraProbe module as the agent reports it.
 public enum GaleraProbeModule {
-    public static let name = "galeraprobe"
-    /// False until the module's issue lands; the agent's status says "not implemented".
+    public static let name = "galera"
+    /// False until the agent wires the probe, the endpoints and the writer choice.
     public static let implemented = false
+}
+
+/// Probes the local MariaDB Galera node once per `interval` and publishes the verdict to the
+/// ``HealthBoard`` under `galera`; keeps the last status read for `hactl galera status`.
+///
+/// Threading: `Sendable`; every libmariadb call runs on a dedicated worker thread that owns ONE
+/// persistent connection (see ``GaleraWorker``), never on Swift's cooperative pool. State shared with
+/// callers (the current worker, the snapshot) is behind a `Mutex`; ``snapshot`` is a lock and a copy.
+///
+/// Timeouts: libmariadb's connect/read/write timeouts are `timeout` rounded up to whole seconds, and
+/// every probe also races an outer deadline of exactly `timeout` on the injected clock. At the deadline
+/// the result is critical `probe timeout after <timeout>` and the caller resumes at once; the stuck
+/// worker is retired (it closes its connection from its own thread when libmariadb returns) and the
+/// next probe starts a new worker and connection. At most ``maxStuckWorkers`` abandoned workers may
+/// be alive at once; beyond that a probe fails at once instead of starting another thread.
+///
+/// Errors reconnect: a lost connection is replaced within the same probe, other failures on the
+/// next one. The password is read from `password_file` through ``SecretFile`` on every connect and is
+/// never logged or kept.
+public final class GaleraProbe: Sendable {
+    /// The health board entry this probe publishes.
+    public static let checkName = GaleraProbeModule.name
+    /// Abandoned (hung) workers allowed alive at once before probes stop starting new threads.
+    public static let maxStuckWorkers = 4
+
+    /// What the probe last saw, for `hactl galera status` and `/v1/status`.
+    public struct Snapshot: Sendable, Equatable {
+        /// The latest probe's result (also published to the board); `nil` before the first probe.
+        public var result: CheckResult?
+        /// The status read by the latest probe that could read one (it may be older than `result`).
+        public var status: GaleraStatus?
+        /// When `status` was read.
+        public var statusAt: MonotonicInstant?
+        /// How long the latest probe took (the timeout for one that timed out).
+        public var duration: Duration?
+
+        public init(result: CheckResult? = nil, status: GaleraStatus? = nil, statusAt: MonotonicInstant? = nil,
+                    duration: Duration? = nil) {
+            self.result = result
+            self.status = status
+            self.statusAt = statusAt
+            self.duration = duration
+        }
+    }
+
+    private struct State {
+        var worker: GaleraWorker?
+        var generation = 0
+        /// Generations of retired workers whose thread has not exited yet.
+        var stuck: Set<Int> = []
+        var snapshot = Snapshot()
+    }
+
+    public let config: GaleraConfig
+    public let target: GaleraTarget
+    private let board: HealthBoard
+    private let clock: any HAClock
+    private let logger: Logger
+    private let open: GaleraWorker.Opener
+    private let state = Mutex(State())
+
+    /// A probe of the node at `address` (this node's controller address), or of `config.socket`.
+    ///
+    /// Nothing connects until the first probe. `logger` gets status changes at `notice` (metadata
+    /// `galera.status`, `galera.reason`), reconnects and timeouts at `debug`.
+    public convenience init(config: GaleraConfig, address: IPAddress, board: HealthBoard, clock: any HAClock,
+                            logger: Logger) {
+        let target = GaleraTarget(config: config, address: address)
+        self.init(config: config, target: target, board: board, clock: clock, logger: logger) { () throws(GaleraError) in
+            try MariaDBConnection(target: target)
+        }
+    }
+
+    init(config: GaleraConfig, target: GaleraTarget, board: HealthBoard, clock: any HAClock, logger: Logger,
+         open: @escaping GaleraWorker.Opener) {
+        self.config = config
+        self.target = target
+        self.board = board
+        self.clock = clock
+        self.logger = logger
+        self.open = open
+    }
+
+    deinit {
+        // A forgotten probe must not leave its thread and connection behind.
+        shutdown()
+    }
+
+    /// The last probe's result and status; a copy under a lock, never waits on a probe.
+    public var snapshot: Snapshot { state.withLock { $0.snapshot } }
+
+    /// Abandoned workers still stuck in libmariadb (diagnostics and tests).
+    public var stuckWorkers: Int { state.withLock { $0.stuck.count } }
+
+    /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
+    ///
+    /// Returns within `timeout` (on the injected clock) whatever the server does. Cancelling the
+    /// calling task returns critical `probe cancelled` at once and records nothing. Safe to call
+    /// concurrently with ``run()``: probes share the worker and queue on it, each with its own deadline.
+    @discardableResult
+    public func probe() async -> CheckResult {
+        let start = clock.now
+        guard let outcome = await attempt(start: start) else {
+            return .critical("probe cancelled", at: clock.now)
+        }
+        state.withLock { state in
+            state.snapshot.result = outcome.result
+            state.snapshot.duration = outcome.result.at - start
+            if let status = outcome.status {
+                state.snapshot.status = status
+                state.snapshot.statusAt = outcome.result.at
+            }
+        }
+        return outcome.result
+    }
+
+    /// Probes every `interval` and publishes each result to the board under ``checkName`` until the
+    /// calling task is cancelled; then retires the worker and returns.
+    ///
+    /// The entry is registered first (critical "no result yet"). A probe that times out is followed
+    /// by the next one at once if `interval` has already passed, so a hung server is re-probed on a
+    /// fresh connection without delay.
+    public func run() async {
+        board.register(name: Self.checkName, interval: config.interval, at: clock.now)
+        var previous: CheckResult?
+        while !Task.isCancelled {
+            let start = clock.now
+            let result = await probe()
+            if Task.isCancelled { break }
+            board.publish(name: Self.checkName, status: result.status, last: result, interval: config.interval)
+            logChange(from: previous, to: result)
+            previous = result
+            do { try await clock.sleep(until: max(start + config.interval, clock.now), tolerance: nil) } catch { break }
+        }
+        shutdown()
+    }
+
+    /// Retires the current worker: its thread closes the connection and exits (after the probe in
+    /// hand, if any). Later probes start a new worker. Never blocks.
+    public func shutdown() {
+        let worker = state.withLock { state in
+            defer { state.worker = nil }
+            return state.worker
+        }
+        worker?.retire()
+    }
+
+    private struct Outcome {
+        var result: CheckResult
+        var status: GaleraStatus?
+    }
+
+    private enum RaceValue: Sendable {
+        case finished(Result<GaleraStatus, GaleraError>)
+        case timedOut
+        case cancelled
+    }
+
+    /// One probe against the deadline; `nil` when the calling task was cancelled.
+    private func attempt(start: MonotonicInstant) async -> Outcome? {
+        let deadline = start + config.timeout
+        guard let worker = currentWorker() else {
+            let stuck = stuckWorkers
+            logger.debug("galera probe skipped: earlier probes still stuck", metadata: ["galera.stuck": "\(stuck)"])
+            let reason = GaleraVerdict.timeout(after: config.timeout).reason + "; \(stuck) earlier probes still stuck"
+            return Outcome(result: .critical(reason, at: clock.now))
+        }
+        let race = ProbeRace<RaceValue>()
+        worker.submit { race.settle(.finished($0)) }
+        switch await race.run(until: deadline, on: clock, timedOut: .timedOut, cancelled: .cancelled) {
+        case .finished(.success(let status)):
+            let verdict = GaleraVerdict.evaluate(status, config: config)
+            return Outcome(result: verdict.result(at: clock.now), status: status)
+        case .finished(.failure(let error)):
+            logger.debug("galera probe failed", metadata: ["galera.error": "\(error)", "galera.target": "\(target)"])
+            return Outcome(result: GaleraVerdict.failed(error).result(at: clock.now))
+        case .timedOut:
+            abandon(worker)
+            logger.debug("galera probe timed out; connection abandoned", metadata: ["galera.target": "\(target)"])
+            return Outcome(result: GaleraVerdict.timeout(after: config.timeout).result(at: deadline))
+        case .cancelled:
+            abandon(worker)
+            return nil
+        }
+    }
+
+    /// The worker to probe on, started if there is none; `nil` while too many abandoned ones are stuck.
+    private func currentWorker() -> GaleraWorker? {
+        let (worker, created) = state.withLock { state -> (GaleraWorker?, Bool) in
+            if let worker = state.worker { return (worker, false) }
+            guard state.stuck.count < Self.maxStuckWorkers else { return (nil, false) }
+            state.generation += 1
+            let generation = state.generation
+            let worker = GaleraWorker(generation: generation, open: open) { [weak self] in
+                _ = self?.state.withLock { $0.stuck.remove(generation) }
+            }
+            state.worker = worker
+            return (worker, true)
+        }
+        if created { logger.debug("galera probe worker started", metadata: ["galera.target": "\(target)"]) }
+        return worker
+    }
+
+    /// Leaves a worker whose probe did not return in time: it exits when libmariadb gives up.
+    private func abandon(_ worker: GaleraWorker) {
+        state.withLock { state in
+            guard state.worker === worker else { return }
+            state.worker = nil
+            state.stuck.insert(worker.generation)
+        }
+        worker.retire()
+    }
+
+    /// A change of status is worth an operator's attention; a new failure reason is worth a line.
+    private func logChange(from previous: CheckResult?, to result: CheckResult) {
+        let metadata: Logger.Metadata = [
+            "galera.status": "\(result.status.rawValue)",
+            "galera.previous_status": "\(previous?.status.rawValue ?? "none")",
+            "galera.reason": "\(result.reason)",
+        ]
+        if previous?.status != result.status {
+            logger.notice("galera status changed", metadata: metadata)
+        } else if result.status != .passing, previous?.reason != result.reason {
+            logger.info("galera failure reason changed", metadata: metadata)
+        }
+    }
 }

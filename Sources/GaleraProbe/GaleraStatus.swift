@@ -1,0 +1,140 @@
+/// What one probe read from the local MariaDB node: the wsrep status variables and the server
+/// variables that decide whether the node may take traffic.
+///
+/// A plain value built by a pure parser from the rows of `SHOW GLOBAL STATUS LIKE 'wsrep%'` and
+/// `SHOW GLOBAL VARIABLES` (see ``init(statusRows:variableRows:)``). Every field is optional: a field
+/// the server did not report is `nil` (a MariaDB without Galera reports only some wsrep variables and
+/// no `wsrep_local_state`), and a value that does not parse is `nil` too, never a guess.
+///
+/// The JSON form (`Codable`) uses the MariaDB variable names as keys, so `hactl galera status --json`
+/// reads like the server's own output.
+public struct GaleraStatus: Sendable, Equatable, Codable {
+    /// `wsrep_local_state`: 1 Joining, 2 Donor/Desynced, 3 Joined, 4 Synced.
+    public var localState: Int?
+    /// `wsrep_local_state_comment`, e.g. `Synced`, `Donor/Desynced`, `Joining: receiving State Transfer`.
+    public var localStateComment: String?
+    /// `wsrep_cluster_status`: `Primary`, `non-Primary` or `Disconnected`.
+    public var clusterStatus: String?
+    /// `wsrep_ready`.
+    public var ready: Bool?
+    /// `wsrep_connected`.
+    public var connected: Bool?
+    /// `wsrep_cluster_size`.
+    public var clusterSize: Int?
+    /// `wsrep_local_recv_queue`: write-sets received and not yet applied.
+    public var localRecvQueue: Int?
+    /// `wsrep_flow_control_paused`: fraction of time paused by flow control since the last `FLUSH STATUS`.
+    public var flowControlPaused: Double?
+    /// `wsrep_last_committed`: the seqno of the last committed write-set.
+    public var lastCommitted: Int64?
+    /// `wsrep_cluster_state_uuid`; `nil` when the server reports it empty.
+    public var clusterStateUUID: String?
+    /// `wsrep_incoming_addresses`, split at commas (`198.18.0.11:3306`, ...).
+    public var incomingAddresses: [String]?
+    /// Variable `wsrep_on`: false on a server that is not a Galera node.
+    public var wsrepOn: Bool?
+    /// Variable `wsrep_provider` (`none` when no Galera library is loaded).
+    public var provider: String?
+    /// Variable `read_only`.
+    public var readOnly: Bool?
+    /// Variable `wsrep_desync`.
+    public var desync: Bool?
+    /// Variable `wsrep_reject_queries`: `NONE`, `ALL` or `ALL_KILL`.
+    public var rejectQueries: String?
+    /// Variable `wsrep_sst_donor_rejects_queries`.
+    public var sstDonorRejectsQueries: Bool?
+
+    /// `wsrep_local_state` values (the Galera node states).
+    public enum LocalState {
+        public static let joining = 1
+        public static let donorDesynced = 2
+        public static let joined = 3
+        public static let synced = 4
+    }
+
+    /// The variables the probe asks for with `SHOW GLOBAL VARIABLES WHERE Variable_name IN (...)`.
+    public static let variableNames = [
+        "wsrep_on", "wsrep_provider", "read_only", "wsrep_desync", "wsrep_reject_queries",
+        "wsrep_sst_donor_rejects_queries",
+    ]
+
+    /// The two statements one probe runs, in order: status rows, then variable rows.
+    public static let statusQuery = "SHOW GLOBAL STATUS LIKE 'wsrep%'"
+    public static let variablesQuery = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ("
+        + variableNames.map { "'\($0)'" }.joined(separator: ",") + ")"
+
+    /// An empty status: every field unknown.
+    public init() {}
+
+    /// Parses the rows of ``statusQuery`` and ``variablesQuery`` (name, value); pure.
+    ///
+    /// Names match case-insensitively; unknown names are ignored, so a newer server's extra variables
+    /// do not matter. Booleans accept `ON`/`OFF`, `1`/`0`, `TRUE`/`FALSE`, `YES`/`NO`.
+    public init(statusRows: [(name: String, value: String)], variableRows: [(name: String, value: String)]) {
+        let status = Self.dictionary(statusRows)
+        let variables = Self.dictionary(variableRows)
+        localState = status["wsrep_local_state"].flatMap { Int($0) }
+        localStateComment = status["wsrep_local_state_comment"]
+        clusterStatus = status["wsrep_cluster_status"]
+        ready = status["wsrep_ready"].flatMap(Self.bool)
+        connected = status["wsrep_connected"].flatMap(Self.bool)
+        clusterSize = status["wsrep_cluster_size"].flatMap { Int($0) }
+        localRecvQueue = status["wsrep_local_recv_queue"].flatMap { Int($0) }
+        flowControlPaused = status["wsrep_flow_control_paused"].flatMap { Double($0) }
+        lastCommitted = status["wsrep_last_committed"].flatMap { Int64($0) }
+        clusterStateUUID = status["wsrep_cluster_state_uuid"].flatMap { $0.isEmpty ? nil : $0 }
+        incomingAddresses = status["wsrep_incoming_addresses"].map {
+            $0.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        }
+        wsrepOn = variables["wsrep_on"].flatMap(Self.bool)
+        provider = variables["wsrep_provider"]
+        readOnly = variables["read_only"].flatMap(Self.bool)
+        desync = variables["wsrep_desync"].flatMap(Self.bool)
+        rejectQueries = variables["wsrep_reject_queries"]
+        sstDonorRejectsQueries = variables["wsrep_sst_donor_rejects_queries"].flatMap(Self.bool)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case localState = "wsrep_local_state"
+        case localStateComment = "wsrep_local_state_comment"
+        case clusterStatus = "wsrep_cluster_status"
+        case ready = "wsrep_ready"
+        case connected = "wsrep_connected"
+        case clusterSize = "wsrep_cluster_size"
+        case localRecvQueue = "wsrep_local_recv_queue"
+        case flowControlPaused = "wsrep_flow_control_paused"
+        case lastCommitted = "wsrep_last_committed"
+        case clusterStateUUID = "wsrep_cluster_state_uuid"
+        case incomingAddresses = "wsrep_incoming_addresses"
+        case wsrepOn = "wsrep_on"
+        case provider = "wsrep_provider"
+        case readOnly = "read_only"
+        case desync = "wsrep_desync"
+        case rejectQueries = "wsrep_reject_queries"
+        case sstDonorRejectsQueries = "wsrep_sst_donor_rejects_queries"
+    }
+
+    private static func dictionary(_ rows: [(name: String, value: String)]) -> [String: String] {
+        var result: [String: String] = [:]
+        for row in rows { result[row.name.lowercased()] = row.value.trimmingSpaces() }
+        return result
+    }
+
+    static func bool(_ text: String) -> Bool? {
+        switch text.uppercased() {
+        case "ON", "1", "TRUE", "YES": true
+        case "OFF", "0", "FALSE", "NO": false
+        default: nil
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing blanks (servers pad nothing, but captured rows may).
+    func trimmingSpaces() -> String {
+        var text = Substring(self)
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}
