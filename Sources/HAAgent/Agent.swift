@@ -35,6 +35,7 @@ public struct Agent: Sendable {
             .init(service: AgentCheckServer(context: context, host: context.listenAddress,
                                             port: config.cluster.agentCheckPort)),
         ]
+        if let probe = context.galera { services.append(.init(service: GaleraService(probe: probe))) }
         // Shutdown runs in reverse: the HTTP server stops first, then the VIPs are handed over.
         if let engine = context.vip { services.append(.init(service: VIPService(context: context, engine: engine))) }
         services.append(.init(service: makeApplication()))

@@ -1,4 +1,5 @@
 import Foundation
+import GaleraProbe
 import HACore
 import Logging
 import Prometheus
@@ -23,6 +24,8 @@ public final class AgentContext: Sendable {
     public let http: HTTPClient
     /// The VIP engine when `vips:` is configured (VIP changes take effect at the next restart).
     public let vip: VRRPEngine?
+    /// The Galera probe when `galera:` is configured.
+    public let galera: GaleraProbe?
 
     private struct Live { var config: ClusterConfig; var signer: RequestSigner }
     private let live: Mutex<Live>
@@ -52,6 +55,9 @@ public final class AgentContext: Sendable {
         self.vip = config.vips.isEmpty ? nil : VRRPEngine(
             vips: config.vips, node: node, controllers: config.controllers, board: board,
             drained: { nodeState.drained }, logger: logger)
+        self.galera = config.galera.map {
+            GaleraProbe(config: $0, address: node.address, board: board, clock: clock, logger: logger)
+        }
         self.live = Mutex(Live(config: config, signer: signer))
         (self.reloads, self.reloadContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.metrics.drained.set(Double(nodeState.drained ? 1 : 0))
@@ -83,6 +89,9 @@ public final class AgentContext: Sendable {
             return false
         }
         let old = config
+        if old.galera != loaded.galera {
+            logger.warning("galera changed: takes effect at the next agent restart")
+        }
         if old.vips != loaded.vips {
             logger.warning("vips changed: VIP changes take effect at the next agent restart")
         }

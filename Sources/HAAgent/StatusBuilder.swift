@@ -1,3 +1,4 @@
+import GaleraProbe
 import HACore
 
 /// Builds `GET /v1/status` from the snapshots; no probe runs here.
@@ -28,10 +29,21 @@ enum StatusBuilder {
         }
         return [
             vipModule(context),
-            placeholder("galera", configured: config.galera != nil),
+            galeraModule(context),
             placeholder("rabbitmq", configured: config.rabbitmq != nil),
             placeholder("compute", configured: config.compute != nil),
         ]
+    }
+
+    static func galeraModule(_ context: AgentContext) -> ModuleStatus {
+        guard let probe = context.galera else { return ModuleStatus(name: "galera", state: .off, detail: "section absent") }
+        guard let entry = context.board.read(GaleraProbe.checkName, now: context.clock.now) else {
+            return ModuleStatus(name: "galera", state: .degraded, detail: "no result yet")
+        }
+        if entry.status != .passing { return ModuleStatus(name: "galera", state: .degraded, detail: entry.reason) }
+        let s = probe.snapshot.status
+        let detail = [s?.localStateComment, s?.clusterStatus, s?.clusterSize.map { "size \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        return ModuleStatus(name: "galera", state: .ok, detail: detail)
     }
 
     static func vipModule(_ context: AgentContext) -> ModuleStatus {

@@ -12,17 +12,20 @@ struct Fixture {
     let secret = "fixture-secret"
     var now: Int64 = 1_795_000_000
 
-    init(checks: String = "", drained: Bool = false) throws {
+    init(checks: String = "", drained: Bool = false, extra: String = "") throws {
         dir = NSTemporaryDirectory() + "hactl-agent-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try secret.write(toFile: dir + "/cluster.key", atomically: true, encoding: .utf8)
-        chmod(dir + "/cluster.key", 0o600)
+        for file in ["cluster.key", "galera.pass"] {
+            try secret.write(toFile: dir + "/" + file, atomically: true, encoding: .utf8)
+            chmod(dir + "/" + file, 0o600)
+        }
         let yaml = """
             cluster: { name: test, secret_file: cluster.key, api_port: 9780, agent_check_port: 9781 }
             controllers:
               ctl1: { address: 127.0.0.1 }
               ctl2: { address: 127.0.0.2 }
             \(checks)
+            \(extra)
             """
         try yaml.write(toFile: dir + "/cluster.yaml", atomically: true, encoding: .utf8)
         let config = try ClusterConfig.load(path: dir + "/cluster.yaml")
