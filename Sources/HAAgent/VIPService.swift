@@ -26,7 +26,13 @@ struct VIPService: Service {
 /// hear its advert do we release ours. Nothing is pinned, so normal priorities apply afterwards.
 enum VIPHandover {
     static let peerTimeout: Duration = .seconds(2)
-    static let releaseTimeout: Duration = .seconds(2)
+
+    /// How long to keep the VIP while waiting for a successor. When no hactl peer takes over (a
+    /// keepalived backup, say), the backups take over only when their Master_Down timer fires
+    /// (3 intervals + skew) after hearing our bottom priority, so wait for that and a margin.
+    static func releaseTimeout(advertInterval: Duration) -> Duration {
+        max(.seconds(2), advertInterval * 4 + .milliseconds(500))
+    }
 
     static func giveAway(_ context: AgentContext, engine: VRRPEngine, reason: String) async {
         let held = engine.status().filter { $0.state == "master" }.map(\.name)
@@ -60,7 +66,7 @@ enum VIPHandover {
     }
 
     static func waitUntilReleased(_ context: AgentContext, engine: VRRPEngine, vip: String) async -> Bool {
-        let deadline = ContinuousClock.now + releaseTimeout
+        let deadline = ContinuousClock.now + releaseTimeout(advertInterval: engine.advertInterval(of: vip) ?? .seconds(1))
         while ContinuousClock.now < deadline {
             if engine.status(of: vip)?.state != "master" { return true }
             try? await Task.sleep(for: .milliseconds(10))

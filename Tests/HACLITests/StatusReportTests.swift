@@ -52,3 +52,37 @@ struct StatusReportTests {
         #expect(StatusReport.formatUptime(seconds) == text)
     }
 }
+
+@Suite("hactl vip status report")
+struct VIPReportTests {
+    let ctl = ["ctl1", "ctl2"].enumerated().map { Controller(name: $1, address: IPAddress("198.18.0.1\($0 + 1)")!) }
+
+    func vip(_ state: String, master: String?) -> VIPStatus {
+        VIPStatus(name: "public", vrid: 51, state: state, priority: 100, basePriority: 100, master: master, pinned: false,
+                  priorityReasons: [], lastTransition: nil, advertsSent: 0, advertsReceived: 0, dropped: [:])
+    }
+
+    @Test func oneMasterIsHealthy() {
+        let r = VIPReport(vipNames: ["public"], answers: [(ctl[0], .success([vip("master", master: "198.18.0.11")])),
+                                                          (ctl[1], .success([vip("backup", master: "198.18.0.11")]))])
+        #expect(r.vips[0].masters == ["ctl1"] && r.exitCode == 0)
+    }
+
+    @Test func aKeepalivedMasterSeenByEveryBackupIsNotAProblem() {
+        let r = VIPReport(vipNames: ["public"], answers: [(ctl[0], .success([vip("backup", master: "198.18.0.13")])),
+                                                          (ctl[1], .success([vip("backup", master: "198.18.0.13")]))])
+        #expect(r.vips[0].masters.isEmpty)
+        #expect(r.vips[0].externalMaster == "198.18.0.13 (not an hactl agent)")
+        #expect(r.exitCode == 0)
+        #expect(r.renderTable().contains("public: master 198.18.0.13 (not an hactl agent)"))
+    }
+
+    @Test func noMasterOrTwoMastersIsDegraded() {
+        let none = VIPReport(vipNames: ["public"], answers: [(ctl[0], .success([vip("backup", master: nil)])),
+                                                             (ctl[1], .success([vip("backup", master: nil)]))])
+        #expect(none.exitCode == 3 && none.problems == ["public: no master"])
+        let two = VIPReport(vipNames: ["public"], answers: [(ctl[0], .success([vip("master", master: "198.18.0.11")])),
+                                                            (ctl[1], .success([vip("master", master: "198.18.0.12")]))])
+        #expect(two.exitCode == 3 && two.problems == ["public: several masters (ctl1, ctl2)"])
+    }
+}

@@ -4,7 +4,8 @@ import Testing
 
 /// hactl agents and keepalived 2.2.7 in one virtual router (SPEC §4: interoperable with keepalived;
 /// v2 with PASS auth). hactl runs on ctl1 (150) and ctl2 (100); keepalived runs on ctl3, which the
-/// hactl config lists as a controller (so its adverts are accepted) but which runs no agent.
+/// hactl config lists as a controller (so its adverts are accepted) but which runs no agent; one test
+/// lists it in `accept_from` instead.
 /// Own namespaces (`ka-` prefix), so this suite never touches the lab of the other suites.
 @Suite("keepalived interop", .serialized)
 struct KeepalivedInteropTests {
@@ -111,6 +112,38 @@ struct KeepalivedInteropTests {
         #expect(try lab.holders(of: Self.vip) == ["ctl1"])
     }
 
+    @Test("VRRPv3: a keepalived peer that is not a controller is dropped as `source` until accept_from lists it")
+    func acceptFrom() throws {
+        let flavour = Self.v3
+        let twoControllers = Self.config(flavour).replacingOccurrences(of: "  ctl3: { address: \(Self.ctl3) }\n", with: "")
+            .replacingOccurrences(of: ", ctl3: 50", with: "")
+        let lab = try Lab.up(configBody: twoControllers, prefix: "ka-", name: "ka")
+        defer { lab.down() }
+        try lab.check([Lab.script, "start-agent", "ctl1"])
+        #expect(try lab.eventually { try lab.holders(of: Self.vip) == ["ctl1"] }, "\(lab.vrrpDiagnostics())")
+
+        // Not a controller, not accepted: its priority 200 changes nothing, and every advert is counted.
+        try lab.startKeepalived("ctl3", config: Self.keepalived(flavour, priority: 200), name: "high")
+        var status = try lab.vipStatus(Self.ctl1)
+        #expect(try lab.eventually {
+            status = try lab.vipStatus(Self.ctl1)
+            return (status?.dropped["source"] ?? 0) >= 5
+        }, "\(lab.vrrpDiagnostics())")
+        #expect(status?.state == "master" && status?.advertsReceived == 0, "\(String(describing: status))")
+
+        // accept_from: the same adverts now make keepalived the master.
+        try twoControllers.replacingOccurrences(of: "    advert_interval: 100ms\n",
+                                                with: "    advert_interval: 100ms\n    accept_from: [\(Self.ctl3)]\n")
+            .write(toFile: lab.config, atomically: true, encoding: .utf8)
+        try lab.check([Lab.script, "stop-agent", "ctl1"])
+        try lab.check([Lab.script, "start-agent", "ctl1"])
+        #expect(try lab.eventually {
+            let s = try lab.vipStatus(Self.ctl1), holders = try lab.holders(of: Self.vip)
+            return s?.state == "backup" && s?.master == Self.ctl3 && holders == ["ctl3"]
+        }, "\(lab.vrrpDiagnostics())")
+        #expect(try lab.vipStatus(Self.ctl1)?.dropped.isEmpty == true, "\(lab.vrrpDiagnostics())")
+    }
+
     enum MasterLoss { case gracefulStop, powerLoss }
 
     /// The shared scenario. Every step checks the addresses in the namespaces (exactly one holder,
@@ -174,10 +207,16 @@ struct KeepalivedInteropTests {
         try lab.check([Lab.script, "stop-agent", "ctl2"])
         switch hactlMasterLoss {
         case .gracefulStop:
+            // SPEC: a graceful stop loses no packet of a client pinging the VIP, keepalived taking over too.
+            let pinger = try ClientPinger.start(lab, address: Self.vip)
+            Thread.sleep(forTimeInterval: 0.5)
             try lab.check([Lab.script, "stop-agent", "ctl1"])
             #expect(try lab.eventually(flavour.failover) {
                 try lab.holders(of: Self.vip) == ["ctl3"] && lab.keepalivedState("ctl3") == "MASTER"
             }, "\(diagnostics())")
+            Thread.sleep(forTimeInterval: 0.5)
+            let ping = pinger.stop()
+            #expect(ping.replies > 100 && ping.lost == 0 && ping.duplicates == 0, "\(ping)")
             #expect(try lab.holderDeviation(of: Self.vip, expected: ["ctl3"], for: flavour.steady) == nil, "\(diagnostics())")
         case .powerLoss:
             try lab.check([Lab.script, "cut", "ctl1"])

@@ -127,3 +127,54 @@ enum KeepalivedConf {
         return text
     }
 }
+
+/// A client pinging an address every 2 ms from the client namespace, in the background, recording
+/// receive timestamps (`ping -D`): the client-visible outage of a failover or handover.
+struct ClientPinger {
+    let pid: Int32
+    let file: String
+
+    /// The longest gap between consecutive replies, the echo requests that got no reply between the
+    /// first and the last answered one, and duplicate replies (two holders answering at once).
+    struct Result: CustomStringConvertible {
+        var replies: Int
+        var longestGapMs: Double
+        var lost: Int
+        var duplicates: Int
+        var description: String { "\(replies) replies, longest gap \(longestGapMs) ms, \(lost) lost, \(duplicates) duplicates" }
+    }
+
+    /// Starts `ping` (bounded by `deadline` seconds, so it never outlives a crashed test).
+    static func start(_ lab: Lab, address: String, deadline: Int = 60) throws -> ClientPinger {
+        let file = "\(lab.run)/ping-\(UUID().uuidString).txt"
+        let out = try lab.check(["bash", "-c",
+            "ip netns exec \"$1\" stdbuf -oL ping -n -D -O -i 0.002 -W 1 -w \(deadline) \"$2\" </dev/null >\"$3\" 2>&1 & echo $!",
+            "ping", lab.ns("client"), address, file])
+        guard let pid = Int32(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw LabError.command("ping", out)
+        }
+        return ClientPinger(pid: pid, file: file)
+    }
+
+    /// Stops the ping (SIGINT, waiting up to 3 s for it to write its last lines) and evaluates it.
+    func stop() -> Result {
+        kill(pid, SIGINT)
+        let deadline = ContinuousClock.now + .seconds(3)
+        while kill(pid, 0) == 0 && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        defer { unlink(file) }
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        var previous: Double?, longest = 0.0, seen = Set<Int>(), duplicates = 0
+        for line in text.split(separator: "\n") where line.contains("bytes from") {
+            guard line.hasPrefix("["), let close = line.firstIndex(of: "]"),
+                  let time = Double(line[line.index(after: line.startIndex)..<close]),
+                  let seqRange = line.range(of: "icmp_seq="),
+                  let seq = Int(line[seqRange.upperBound...].prefix { $0.isNumber }) else { continue }
+            if line.contains("DUP!") { duplicates += 1; continue }
+            if let previous { longest = max(longest, time - previous) }
+            previous = time
+            seen.insert(seq)
+        }
+        let lost = seen.isEmpty ? 0 : seen.max()! - seen.min()! + 1 - seen.count
+        return Result(replies: seen.count, longestGapMs: (longest * 10_000).rounded() / 10, lost: lost, duplicates: duplicates)
+    }
+}

@@ -13,6 +13,10 @@ public struct VIPReport: Codable, Sendable, Equatable {
         public var name: String
         /// The controllers that say they are master (healthy: exactly one).
         public var masters: [String]
+        /// When no reachable controller says it is master but the backups agree on a master address
+        /// (a keepalived peer during a migration, or a controller whose API is unreachable): that
+        /// address, with the controller's name when it is one.
+        public var externalMaster: String?
         public var nodes: [NodeView]
     }
 
@@ -29,11 +33,17 @@ public struct VIPReport: Codable, Sendable, Equatable {
                     NodeView(node: controller.name, reachable: false, error: error.description, status: nil)
                 }
             }
-            return VIPView(name: name, masters: nodes.filter { $0.status?.state == "master" }.map(\.node), nodes: nodes)
+            let masters = nodes.filter { $0.status?.state == "master" }.map(\.node)
+            let seen = Set(nodes.compactMap { $0.status?.state == "backup" ? $0.status?.master : nil })
+            let external = masters.isEmpty && seen.count == 1 ? seen.first.map { address in
+                answers.first { $0.0.address.description == address }.map { "\(address) (\($0.0.name), API unreachable)" }
+                    ?? "\(address) (not an hactl agent)"
+            } : nil
+            return VIPView(name: name, masters: masters, externalMaster: external, nodes: nodes)
         }
         var problems: [String] = []
         for vip in vips {
-            if vip.masters.isEmpty { problems.append("\(vip.name): no master") }
+            if vip.masters.isEmpty && vip.externalMaster == nil { problems.append("\(vip.name): no master") }
             if vip.masters.count > 1 { problems.append("\(vip.name): several masters (\(vip.masters.joined(separator: ", ")))") }
             for node in vip.nodes where node.status?.state == "fault" {
                 problems.append("\(vip.name): \(node.node) in fault (\(node.status?.priorityReasons.joined(separator: ", ") ?? ""))")
@@ -65,7 +75,11 @@ public struct VIPReport: Codable, Sendable, Equatable {
             }
         }
         var out = StatusReport.table(rows)
-        for vip in vips { out += "\(vip.name): master \(vip.masters.isEmpty ? "none" : vip.masters.joined(separator: ", "))\n" }
+        for vip in vips {
+            let master = !vip.masters.isEmpty ? vip.masters.joined(separator: ", ")
+                : vip.externalMaster ?? "none"
+            out += "\(vip.name): master \(master)\n"
+        }
         if !problems.isEmpty { out += "problems:\n" + problems.map { "  - \($0)\n" }.joined() }
         return out
     }

@@ -4,7 +4,7 @@ import HACore
 ///
 /// - A failing `fault` check puts the instance in Fault (it gives the VIP up and never takes it).
 /// - A failing weighted check adds its weight (SPEC: "priority change while that check fails").
-/// - A drained node sits at the bottom (1): it still serves if it is the only one left.
+/// - A drained (or stopping) node sits at the bottom (1): it still serves if it is the only one left.
 /// - A pinned node (planned handover) advertises 254 while none of its tracked checks fails.
 /// - A link that is down is a fault.
 /// The result is clamped to 1...254 (255 stays only for an owner with nothing failing).
@@ -18,7 +18,7 @@ public enum VIPPriority {
     public static let pinned = 254
 
     public static func evaluate(base: Int, track: [TrackEntry], status: (String) -> HealthStatus?,
-                                drained: Bool, pinned: Bool, linkUp: Bool = true) -> Result {
+                                drained: Bool, leaving: Bool = false, pinned: Bool, linkUp: Bool = true) -> Result {
         var reasons: [String] = []
         var fault = !linkUp
         if !linkUp { reasons.append("link down") }
@@ -37,9 +37,9 @@ public enum VIPPriority {
                 reasons.append("\(entry.check) failing: \(w >= 0 ? "+" : "")\(w)")
             }
         }
-        if drained {
+        if drained || leaving {
             priority = 1
-            reasons.append("drained")
+            reasons.append(drained ? "drained" : "stopping")
         } else if pinned && !anyFailing {
             priority = Self.pinned
             reasons.append("pinned by handover")

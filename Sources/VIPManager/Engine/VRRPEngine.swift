@@ -130,6 +130,9 @@ public final class VRRPEngine: @unchecked Sendable {
 
     public func status(of name: String) -> VIPStatus? { status().first { $0.name == name } }
 
+    /// The advert interval of a VIP (for how long a release may take).
+    public func advertInterval(of name: String) -> Duration? { configs.first { $0.name == name }?.advertInterval }
+
     /// Planned handover TO this node: take the VIP now (ignoring preempt), and with `pin` keep the top
     /// priority until the next handover, a drain or a restart. Returns once this node is Master.
     public func takeover(_ name: String, pin: Bool, timeout: Duration = .seconds(3)) async throws(VIPError) {
@@ -295,7 +298,7 @@ public final class VRRPEngine: @unchecked Sendable {
         let boardNow = now
         let result = VIPPriority.evaluate(
             base: base, track: config.track, status: { self.board.read($0, now: boardNow)?.status },
-            drained: drained() || leaving, pinned: instances[i].pinned, linkUp: linkUp[config.interface] ?? true)
+            drained: drained(), leaving: leaving, pinned: instances[i].pinned, linkUp: linkUp[config.interface] ?? true)
         if instances[i].pinned && result.priority != VIPPriority.pinned {
             instances[i].pinned = false
             logger.notice("handover pin cleared", metadata: ["vip.name": .string(config.name), "vip.reasons": .string(result.reasons.joined(separator: ", "))])

@@ -10,6 +10,7 @@ struct VIPPriorityTests {
         var track: [TrackEntry]
         var failing: Set<String>
         var drained = false
+        var leaving = false
         var pinned = false
         var linkUp = true
         var expected: VIPPriority.Result
@@ -38,6 +39,8 @@ struct VIPPriorityTests {
             expected: .init(priority: 254, fault: false, reasons: ["pinned by handover"])),
         Row(name: "pin does not hide a failing check", base: 50, track: track, failing: ["galera"], pinned: true,
             expected: .init(priority: 1, fault: false, reasons: ["galera failing: -60"])),
+        Row(name: "stopping sits at the bottom too, with its own reason", base: 150, track: [], failing: [], leaving: true,
+            expected: .init(priority: 1, fault: false, reasons: ["stopping"])),
         Row(name: "drain beats pin", base: 50, track: [], failing: [], drained: true, pinned: true,
             expected: .init(priority: 1, fault: false, reasons: ["drained"])),
         Row(name: "link down is a fault", base: 150, track: [], failing: [], linkUp: false,
@@ -52,7 +55,7 @@ struct VIPPriorityTests {
     func evaluate(row: Row) {
         let result = VIPPriority.evaluate(base: row.base, track: row.track,
                                           status: { row.failing.contains($0) || $0 == "missing" ? (row.failing.contains($0) ? .critical : nil) : .passing },
-                                          drained: row.drained, pinned: row.pinned, linkUp: row.linkUp)
+                                          drained: row.drained, leaving: row.leaving, pinned: row.pinned, linkUp: row.linkUp)
         #expect(result == row.expected)
     }
 }
