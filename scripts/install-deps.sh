@@ -12,8 +12,9 @@ pkgs_of() {
         # C libraries behind the system library targets (CNetlink, CMariaDB, CRabbitMQ, CCurl).
         build) echo pkg-config libnl-route-3-dev libmariadb-dev librabbitmq-dev libcurl4-openssl-dev ;;
         # examples/three-controller/lab.sh and the integration tests (ping: VIP reachability;
-        # keepalived 2.2.7: the VRRP peer of the interop tests and the failover bench).
-        lab) echo iproute2 curl procps nftables iputils-ping keepalived ;;
+        # keepalived 2.2.7: the VRRP peer of the interop tests and the failover bench;
+        # mariadb-server + galera-4: the real server of the GaleraProbe tests; python3: test helpers).
+        lab) echo iproute2 curl procps nftables iputils-ping keepalived mariadb-server galera-4 python3 ;;
         bench) echo wrk ;;
         *) return 1 ;;
     esac
