@@ -68,7 +68,12 @@ enum VIPHandover {
     static func waitUntilReleased(_ context: AgentContext, engine: VRRPEngine, vip: String) async -> Bool {
         let deadline = ContinuousClock.now + releaseTimeout(advertInterval: engine.advertInterval(of: vip) ?? .seconds(1))
         while ContinuousClock.now < deadline {
-            if engine.status(of: vip)?.state != "master" { return true }
+            if engine.status(of: vip)?.state != "master" {
+                // Demoted: the engine keeps the addresses for its release grace; let it run out
+                // before a stop, which would release them at once.
+                try? await Task.sleep(for: VRRPEngine.releaseGrace + .milliseconds(20))
+                return true
+            }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return engine.status(of: vip)?.state != "master"

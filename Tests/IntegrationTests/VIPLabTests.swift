@@ -12,6 +12,10 @@ struct VIPLabTests {
         try lab.agents()
         #expect(try lab.waitForMaster("ctl1"), "ctl1 (priority 150) is elected")
         #expect(try lab.hactl(["vip", "status"]).code == 0)
+        #expect(try lab.curl(["http://198.18.0.11:9780/health/vip/public"]).code == 200)
+        #expect(try lab.curl(["http://198.18.0.12:9780/health/vip/public"]).code == 503)
+        #expect(try lab.curl(["http://198.18.0.12:9780/health/vip/nope"]).code == 404)
+        #expect(try lab.curl(["http://198.18.0.11:9780/metrics"]).body.contains("hactl_vrrp_transitions_total{vip=\"public\",to=\"master\"} 1"))
 
         try lab.check([Lab.script, "cut", "ctl1"])
         #expect(try lab.eventually(.seconds(3)) { try lab.vipState("ctl2") == "master" }, "ctl2 takes over")
@@ -22,6 +26,20 @@ struct VIPLabTests {
         try lab.check([Lab.script, "heal", "ctl1"])
         #expect(try lab.waitForMaster("ctl1"), "ctl1 preempts when it returns")
         #expect(try lab.holders() == ["ctl1"])
+    }
+
+    @Test("unicast adverts: election and failover without multicast")
+    func unicast() throws {
+        let lab = try Lab.up(configBody: Lab.vipConfig().replacingOccurrences(of: "    preempt: true", with: "    preempt: true\n    unicast: true"), name: "vip")
+        defer { lab.down() }
+        try lab.agents()
+        #expect(try lab.waitForMaster("ctl1"))
+        let received = try lab.vipJSON("ctl2")?["adverts_received"] as? Int ?? 0
+        #expect(received > 0)
+        try lab.check([Lab.script, "cut", "ctl1"])
+        #expect(try lab.eventually(.seconds(3)) { try lab.vipState("ctl2") == "master" })
+        try lab.check([Lab.script, "heal", "ctl1"])
+        #expect(try lab.waitForMaster("ctl1"))
     }
 
     @Test("preempt: false keeps the new master when the old one returns")
@@ -68,7 +86,7 @@ struct VIPLabTests {
         #expect(handover.code == 0, "\(handover)")
         var result = ping.finish()
         #expect(result.sent == 1000 && result.received == 1000, "handover: \(result)")
-        #expect(try lab.holders() == ["ctl3"])
+        #expect(try lab.eventually(.seconds(2)) { try lab.holders() == ["ctl3"] })
         #expect(try lab.vipState("ctl1") == "backup")
 
         ping = try lab.startPing(count: 1000)
@@ -118,7 +136,7 @@ struct VIPLabTests {
         #expect(drain.code == 0 && drain.stdout.contains("handed over public"), "\(drain)")
         let result = ping.finish()
         #expect(result.sent == 1000 && result.received == 1000, "drain: \(result)")
-        #expect(try lab.holders() == ["ctl2"])
+        #expect(try lab.eventually(.seconds(2)) { try lab.holders() == ["ctl2"] })
         #expect(try lab.vipJSON("ctl1")?["priority"] as? Int == 1)
         // Still at the bottom after a restart: the drain is persisted.
         try lab.check([Lab.script, "stop-agent", "ctl1"])

@@ -19,6 +19,8 @@ struct VIPInstance {
     /// Announcements still to send (GARP/NA burst) and the next periodic refresh.
     var announceAt: [MonotonicInstant] = []
     var refreshAt: MonotonicInstant?
+    /// A release waiting out its grace period (see `VRRPEngine.releaseGrace`).
+    var removeAt: MonotonicInstant?
     var lastTransition: VIPStatus.Transition?
     var advertsSent = 0
     var advertsReceived = 0

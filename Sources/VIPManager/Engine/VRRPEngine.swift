@@ -43,6 +43,11 @@ public final class VRRPEngine: @unchecked Sendable {
     /// Set by `leave()` before a graceful stop: advertise the bottom priority, like a drain, without persisting it.
     private var leaving = false
 
+    /// How long a demoted master keeps the addresses after the state machine released them. The new
+    /// master has already claimed them, but a keepalived successor sends its advert before its
+    /// gratuitous ARPs: releasing at once would drop the client packets in between. Holding them a
+    /// little longer is harmless (the new master's GARP moves the clients). Not applied on stop.
+    public static let releaseGrace: Duration = .milliseconds(100)
     static let evaluationInterval: Duration = .milliseconds(100)
     static let linkCheckInterval: Duration = .milliseconds(500)
     /// Board entries `vip.NAME` are republished every evaluation; a stuck engine reads stale in 3 s.
@@ -234,6 +239,7 @@ public final class VRRPEngine: @unchecked Sendable {
         let end = clock.now
         for i in instances.indices {
             execute(instances[i].machine.handle(.shutdown, now: end), on: i, now: end)
+            if instances[i].removeAt != nil { removeAddresses(i) }
             for waiter in instances[i].takeoverWaiters { waiter.reply(.failure(.stopped)) }
             instances[i].takeoverWaiters = []
         }
@@ -317,6 +323,7 @@ public final class VRRPEngine: @unchecked Sendable {
     }
 
     private func runTimers(_ i: Int, now: MonotonicInstant) {
+        if let at = instances[i].removeAt, at <= now { removeAddresses(i) }
         if let deadline = instances[i].machine.nextDeadline, now >= deadline {
             execute(instances[i].machine.handle(.timerFired, now: now), on: i, now: now)
         }
@@ -341,6 +348,7 @@ public final class VRRPEngine: @unchecked Sendable {
             if let d = instance.machine.nextDeadline { earliest = min(earliest, d) }
             if let d = instance.announceAt.first { earliest = min(earliest, d) }
             if let d = instance.refreshAt { earliest = min(earliest, d) }
+            if let d = instance.removeAt { earliest = min(earliest, d) }
             for w in instance.takeoverWaiters { earliest = min(earliest, w.deadline) }
         }
         return earliest
@@ -404,9 +412,14 @@ public final class VRRPEngine: @unchecked Sendable {
         for action in actions {
             switch action {
             case .sendAdvert(let priority): sendAdvert(i, priority: priority)
-            case .addAddresses: addAddresses(i)
+            case .addAddresses:
+                instances[i].removeAt = nil
+                addAddresses(i)
             case .announce: scheduleAnnouncements(i, now: now)
-            case .removeAddresses: removeAddresses(i)
+            case .removeAddresses:
+                instances[i].announceAt = []
+                instances[i].refreshAt = nil
+                if stopReply != nil { removeAddresses(i) } else { instances[i].removeAt = now + Self.releaseGrace }
             case .transition(let from, let to, let reason): transitioned(i, from: from, to: to, reason: reason, now: now)
             }
         }
@@ -443,8 +456,7 @@ public final class VRRPEngine: @unchecked Sendable {
 
     private func removeAddresses(_ i: Int) {
         let instance = instances[i]
-        instances[i].announceAt = []
-        instances[i].refreshAt = nil
+        instances[i].removeAt = nil
         for network in instance.config.addresses {
             do { try addressManager?.remove(network, interface: instance.config.interface) } catch {
                 logger.error("cannot remove VIP address", metadata: [

@@ -1,0 +1,47 @@
+import Foundation
+import HACore
+import Logging
+import Testing
+@testable import VIPManager
+
+@Suite("VIP notify command")
+struct NotifyRunnerTests {
+    func script(_ body: String) throws -> (path: String, out: String) {
+        let dir = NSTemporaryDirectory() + "hactl-notify-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/notify.sh", out = dir + "/out"
+        try "#!/bin/sh\n\(body.replacingOccurrences(of: "OUT", with: out))\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return (path, out)
+    }
+
+    @Test func runsWithKeepalivedStyleArgumentsWithoutBlocking() throws {
+        let (path, out) = try script("echo \"$@\" > OUT")
+        let start = ContinuousClock.now
+        NotifyRunner.run(command: path, arguments: ["INSTANCE", "public", "MASTER", "150"], timeout: .seconds(5), logger: Logger(label: "t"))
+        #expect(ContinuousClock.now - start < .milliseconds(100), "the caller (the VRRP thread) never waits")
+        var text = ""
+        for _ in 0..<200 where text.isEmpty {
+            text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            usleep(10_000)
+        }
+        #expect(text == "INSTANCE public MASTER 150\n")
+    }
+
+    @Test func aHungCommandIsKilledAfterItsTimeout() throws {
+        let (path, out) = try script("echo $$ > OUT; exec sleep 30")
+        NotifyRunner.run(command: path, arguments: [], timeout: .milliseconds(300), logger: Logger(label: "t"))
+        var pid: pid_t = 0
+        for _ in 0..<200 where pid == 0 {
+            pid = pid_t(((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            usleep(10_000)
+        }
+        #expect(pid > 0)
+        var alive = true
+        for _ in 0..<200 where alive {
+            usleep(10_000)
+            alive = kill(pid, 0) == 0
+        }
+        #expect(!alive, "killed after the timeout and reaped")
+    }
+}
