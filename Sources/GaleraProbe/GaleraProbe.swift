@@ -174,7 +174,7 @@ public final class GaleraProbe: Sendable {
             let reason = GaleraVerdict.timeout(after: config.timeout).reason + "; \(stuck) earlier probes still stuck"
             return Outcome(result: .critical(reason, at: clock.now))
         }
-        let race = ProbeRace<RaceValue>()
+        let race = DeadlineRace<RaceValue>()
         worker.submit { race.settle(.finished($0)) }
         switch await race.run(until: deadline, on: clock, timedOut: .timedOut, cancelled: .cancelled) {
         case .finished(.success(let status)):

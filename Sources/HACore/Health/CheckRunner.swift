@@ -131,13 +131,13 @@ public final class CheckRunner: Sendable {
     /// Runs one check against its deadline; `nil` when the runner itself was cancelled.
     private func execute(_ check: any HealthCheck, start: MonotonicInstant, deadline: MonotonicInstant,
                          flag: RunFlag) async -> CheckResult? {
-        let race = Race<RunOutcome>()
+        let race = DeadlineRace<RunOutcome>()
         let work = Task {
             let result = await check.run(at: start)
             flag.finish()
             race.settle(.finished(result))
         }
-        let outcome = await race.run(timer: deadline, on: clock, timedOut: .timedOut, cancelled: .cancelled)
+        let outcome = await race.run(until: deadline, on: clock, timedOut: .timedOut, cancelled: .cancelled)
         work.cancel()
         switch outcome {
         case .finished(var result):
@@ -153,9 +153,9 @@ public final class CheckRunner: Sendable {
 
     /// Waits until an abandoned run returns (`true`) or `deadline` passes (`false`); `nil` when cancelled.
     private func wait(for flag: RunFlag, until deadline: MonotonicInstant) async -> Bool? {
-        let race = Race<Bool?>()
+        let race = DeadlineRace<Bool?>()
         flag.whenFinished { race.settle(true) }
-        return await race.run(timer: deadline, on: clock, timedOut: false, cancelled: nil)
+        return await race.run(until: deadline, on: clock, timedOut: false, cancelled: nil)
     }
 
     private func draw<T>(_ body: (inout any RandomNumberGenerator & Sendable) -> T) -> T {
@@ -198,70 +198,5 @@ private final class RunFlag: Sendable {
             return false
         }
         if now { body() }
-    }
-}
-
-/// The first value settled wins; later ones are ignored. One waiter.
-private final class Race<Value: Sendable>: Sendable {
-    private enum State {
-        case pending
-        case waiting(CheckedContinuation<Value, Never>)
-        case settled(Value)
-        case consumed
-    }
-
-    private let state = Mutex(State.pending)
-
-    func settle(_ value: Value) {
-        let waiter: CheckedContinuation<Value, Never>? = state.withLock { state in
-            switch state {
-            case .pending:
-                state = .settled(value)
-                return nil
-            case .waiting(let continuation):
-                state = .consumed
-                return continuation
-            case .settled, .consumed:
-                return nil
-            }
-        }
-        waiter?.resume(returning: value)
-    }
-
-    /// Waits for the first value, racing the others against a timer on `clock` and against the
-    /// cancellation of the calling task.
-    func run(timer deadline: MonotonicInstant, on clock: any HAClock, timedOut: Value, cancelled: Value) async -> Value {
-        let timer = Task {
-            do {
-                try await clock.sleep(until: deadline, tolerance: nil)
-                self.settle(timedOut)
-            } catch {}
-        }
-        let value = await withTaskCancellationHandler {
-            await self.value()
-        } onCancel: {
-            self.settle(cancelled)
-        }
-        // Cancelling removes the timer's sleeper at once, before anything is published.
-        timer.cancel()
-        return value
-    }
-
-    private func value() async -> Value {
-        await withCheckedContinuation { continuation in
-            let ready: Value? = state.withLock { state in
-                switch state {
-                case .pending:
-                    state = .waiting(continuation)
-                    return nil
-                case .settled(let value):
-                    state = .consumed
-                    return value
-                case .waiting, .consumed:
-                    preconditionFailure("Race awaited twice")
-                }
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
     }
 }

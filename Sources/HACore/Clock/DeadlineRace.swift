@@ -1,12 +1,11 @@
-import HACore
 import Synchronization
 
-/// The first of three to settle wins: the worker's result, a timer on the injected clock, or the
-/// cancellation of the waiting task. Later settlements are ignored. One waiter.
+/// The first of three to settle wins: a worker's result (`settle`, from any thread), a timer on the
+/// injected clock, or the cancellation of the waiting task. Later settlements are ignored. One waiter.
 ///
-/// This is what keeps a caller from ever waiting on a hung server: the worker thread may stay stuck,
-/// but the waiting task resumes at the deadline.
-final class ProbeRace<Value: Sendable>: Sendable {
+/// This is what keeps a caller from ever waiting on a hung check or server: the worker may stay
+/// stuck, but the waiting task resumes at the deadline. Used by `CheckRunner` and the probes.
+public final class DeadlineRace<Value: Sendable>: Sendable {
     private enum State {
         case pending
         case waiting(CheckedContinuation<Value, Never>)
@@ -16,8 +15,10 @@ final class ProbeRace<Value: Sendable>: Sendable {
 
     private let state = Mutex(State.pending)
 
+    public init() {}
+
     /// Offers a value; the first one offered wins. Callable from any thread.
-    func settle(_ value: Value) {
+    public func settle(_ value: Value) {
         let waiter: CheckedContinuation<Value, Never>? = state.withLock { state in
             switch state {
             case .pending:
@@ -35,7 +36,7 @@ final class ProbeRace<Value: Sendable>: Sendable {
 
     /// Waits for the first value; `timedOut` at `deadline` on `clock`, `cancelled` if the calling
     /// task is cancelled first.
-    func run(until deadline: MonotonicInstant, on clock: any HAClock, timedOut: Value, cancelled: Value) async -> Value {
+    public func run(until deadline: MonotonicInstant, on clock: any HAClock, timedOut: Value, cancelled: Value) async -> Value {
         let timer = Task {
             do {
                 try await clock.sleep(until: deadline, tolerance: nil)
@@ -62,7 +63,7 @@ final class ProbeRace<Value: Sendable>: Sendable {
                     state = .consumed
                     return value
                 case .waiting, .consumed:
-                    preconditionFailure("ProbeRace awaited twice")
+                    preconditionFailure("DeadlineRace awaited twice")
                 }
             }
             if let ready { continuation.resume(returning: ready) }
