@@ -11,7 +11,7 @@ import Testing
 struct AgentCheckServerTests {
     /// Runs the server on an ephemeral loopback port for the duration of `body`.
     func withServer(_ f: Fixture, _ body: @Sendable (Int) async throws -> Void) async throws {
-        let port = Int.random(in: 30000...45000)
+        let port = Int.random(in: 20000...30000)  // below the kernel's ephemeral range (32768+)
         let server = AgentCheckServer(context: f.context, host: "127.0.0.1", port: port)
         let group = ServiceGroup(services: [server], logger: f.context.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in

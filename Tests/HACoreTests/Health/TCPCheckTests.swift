@@ -1,3 +1,4 @@
+import Glibc
 import HACore
 import NIOCore
 import NIOPosix
@@ -33,9 +34,19 @@ import Testing
     }
 
     @Test func closedPortIsCriticalConnectionRefused() async throws {
-        let server = try await Self.listen()
-        let port = try #require(server.localAddress?.port)
-        try await server.close()
+        // A port bound but not listening refuses connections, and nobody else (a parallel test's
+        // ephemeral listener) can take it while we hold it: a closed listener's port could be reused.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         let check = TCPCheck(name: "haproxy", host: "127.0.0.1", port: port, timeout: .seconds(2))
         let result = await check.run(at: HealthTesting.at(1))
         #expect(result == .critical("connect 127.0.0.1:\(port): Connection refused", at: HealthTesting.at(1)))
