@@ -16,17 +16,19 @@ public enum Subprocess {
     }
 
     /// Starts `argv` (looked up on PATH through /usr/bin/env unless absolute) with stdin from /dev/null
-    /// and stdout/stderr appended to the given files (nil: /dev/null; stderr nil: with stdout).
+    /// and stdout/stderr written to the given files (nil: /dev/null; stderr nil: with stdout),
+    /// truncated first unless `append`.
     public static func spawn(_ argv: [String], environment: [String: String]? = nil,
-                             stdout: String? = nil, stderr: String? = nil) throws(SubprocessError) -> pid_t {
+                             stdout: String? = nil, stderr: String? = nil, append: Bool = false) throws(SubprocessError) -> pid_t {
+        let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
         precondition(!argv.isEmpty, "spawn needs a command")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", mode, 0o600)
         if let stderr {
-            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o600)
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
