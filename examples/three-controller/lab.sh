@@ -354,21 +354,24 @@ pid_alive() {
     [[ -n $state && $state != Z && $state != X ]]
 }
 
-# The recorded PID of NODE's agent, printed only if that process is alive and is ours: it is in
-# NODE's namespace, or (namespace already gone) its command line names NODE's state dir.
-agent_pid() {
-    local node=$1 file=$RUN/$1/agent.pid pid
+# The PID recorded in FILE for NODE, printed only if that process is alive and is ours: it is in
+# NODE's namespace, or (namespace already gone) its command line has the argument MARK.
+recorded_pid() {
+    local node=$1 file=$2 mark=$3 pid
     [[ -r $file ]] || return 1
     pid=$(<"$file")
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     pid_alive "$pid" || return 1
     if [[ $(ip netns identify "$pid" 2>/dev/null) == "$(node_ns "$node")" ]] ||
-        tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -xF -- "$RUN/$node" >/dev/null; then
+        tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -xF -- "$mark" >/dev/null; then
         printf '%s\n' "$pid"
         return 0
     fi
     return 1
 }
+
+# NODE's agent (its command line names NODE's state dir).
+agent_pid() { recorded_pid "$1" "$RUN/$1/agent.pid" "$RUN/$1"; }
 
 api_port() {
     local port=""
@@ -495,21 +498,8 @@ agent_signal() {
 KEEPALIVED_PID_FILE=keepalived.lab.pid
 KEEPALIVED_START_TIMEOUT=10   # seconds until the VRRP (or checker) child has written its pid file
 
-# The recorded PID of NODE's keepalived, printed only if that process is alive and is ours: it is
-# in NODE's namespace, or (namespace already gone) its command line names NODE's pid file.
-keepalived_pid() {
-    local node=$1 file=$RUN/$1/$KEEPALIVED_PID_FILE pid
-    [[ -r $file ]] || return 1
-    pid=$(<"$file")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    pid_alive "$pid" || return 1
-    if [[ $(ip netns identify "$pid" 2>/dev/null) == "$(node_ns "$node")" ]] ||
-        tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -xF -- "$RUN/$node/keepalived.pid" >/dev/null; then
-        printf '%s\n' "$pid"
-        return 0
-    fi
-    return 1
-}
+# NODE's keepalived (its command line names NODE's keepalived pid file).
+keepalived_pid() { recorded_pid "$1" "$RUN/$1/$KEEPALIVED_PID_FILE" "$RUN/$1/keepalived.pid"; }
 
 # Alive processes of process group PGID (keepalived and its VRRP/checker children after setsid).
 pgroup_pids() {
