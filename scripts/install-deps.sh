@@ -13,8 +13,9 @@ pkgs_of() {
         build) echo pkg-config libnl-route-3-dev libmariadb-dev librabbitmq-dev libcurl4-openssl-dev ;;
         # examples/three-controller/lab.sh and the integration tests (ping: VIP reachability;
         # keepalived 2.2.7: the VRRP peer of the interop tests and the failover bench;
-        # mariadb-server + galera-4: the real server of the GaleraProbe tests; python3: test helpers).
-        lab) echo iproute2 curl procps nftables iputils-ping keepalived mariadb-server galera-4 python3 ;;
+        # mariadb-server + galera-4 + rsync: the Galera cluster (rsync SST); rabbitmq-server: the
+        # RabbitMQ cluster; haproxy: the load balancer in the client namespace; python3: test helpers).
+        lab) echo iproute2 curl procps nftables iputils-ping keepalived mariadb-server galera-4 rsync rabbitmq-server haproxy python3 ;;
         bench) echo wrk ;;
         *) return 1 ;;
     esac

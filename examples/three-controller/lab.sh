@@ -10,7 +10,14 @@
 #
 # Usage: lab.sh up|down|status|agents|start-agent N|stop-agent N [SIG]|kill-agent N|cut N|heal N|
 #               keepalived N CONF|stop-keepalived N [SIG]|exec N CMD...|ns N
+#        and the commands of the plug-ins in lab.d/ (Galera, RabbitMQ, HAProxy: see `lab.sh help`).
 # Run as root. See README.md beside this file.
+#
+# Plug-ins: every lab.d/*.sh is sourced after the core functions. A plug-in defines
+#   plugin_cmd_NAME ARGS...  the command `lab.sh NAME` (dashes in NAME become underscores)
+#   plugin_usage_FILE        prints its usage lines
+#   plugin_down_FILE         called by `down` before the namespaces' processes are killed
+#   plugin_status_FILE       called by `status` (returns non-zero when its part is broken)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -87,6 +94,11 @@ usage: $(basename "$0") COMMAND [ARGS]
                          send SIG (default TERM) to that keepalived (KILL: its whole process group)
   exec NODE CMD...       run CMD inside NODE's namespace
   ns NODE                print NODE's namespace name
+
+EOF
+    local f
+    for f in $(plugin_hooks usage); do "$f"; done
+    cat <<EOF
 
 environment: HACTL_BIN=$HACTL_BIN
              CONFIG=$CONFIG
@@ -632,9 +644,10 @@ cmd_up() {
 }
 
 cmd_down() {
-    local n node pid orphans=() all=()
+    local n node pid orphans=() all=() f
     for n in "${NODES[@]}"; do all+=("$(node_ns "$n")"); done
     all+=("$SWITCH_NS")
+    for f in $(plugin_hooks down); do "$f"; done
     # Agents and keepalived go with the rest of their namespace.
     ns_kill_all "${all[@]}"
     # A recorded agent or keepalived outside its namespace (its namespace deleted under it).
@@ -717,6 +730,8 @@ cmd_status() {
             printf 'keepalived %-5s dead (stale pid %s)\n' "$n" "$(<"$RUN/$n/$KEEPALIVED_PID_FILE")"
         fi
     done
+    local f
+    for f in $(plugin_hooks status); do "$f" || rc=1; done
     return "$rc"
 }
 
@@ -728,6 +743,9 @@ cmd_port() {
     ip -n "$SWITCH_NS" link set dev "p-$node" "$updown"
     log "$SWITCH_NS: port p-$node $updown"
 }
+
+# The functions named plugin_KIND_* (KIND: usage, down, status), in name order.
+plugin_hooks() { declare -F | awk -v p="plugin_$1_" '$3 ~ "^" p {print $3}' | sort; }
 
 main() {
     local cmd=${1:-}
@@ -804,10 +822,21 @@ main() {
             exec ip netns exec "$ns" "$@"
             ;;
         *)
-            usage >&2
-            exit 2
+            if declare -F "plugin_cmd_${cmd//-/_}" >/dev/null; then
+                "plugin_cmd_${cmd//-/_}" "$@"
+            else
+                usage >&2
+                exit 2
+            fi
             ;;
     esac
 }
+
+for plugin in "$SCRIPT_DIR"/lab.d/*.sh; do
+    [[ -e $plugin ]] || continue
+    # shellcheck source=/dev/null
+    source "$plugin"
+done
+unset plugin
 
 main "$@"
