@@ -52,7 +52,9 @@ let package = Package(
             "HACore", "CMariaDB",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
-        .target(name: "MQProbe", dependencies: ["HACore", "CRabbitMQ"], swiftSettings: swiftSettings),
+        .target(name: "MQProbe", dependencies: [
+            "HACore", "CRabbitMQ", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         .target(name: "ComputeHA", dependencies: ["HACore"], swiftSettings: swiftSettings),
         .target(name: "HAAgent", dependencies: [
             "HACore", "VIPManager", "GaleraProbe", "MQProbe", "ComputeHA",
