@@ -17,7 +17,10 @@ public enum GaleraProbeModule {
 /// callers (the current worker, the snapshot) is behind a `Mutex`; ``snapshot`` is a lock and a copy.
 ///
 /// Timeouts: libmariadb's connect/read/write timeouts are `timeout` rounded up to whole seconds, and
-/// every probe also races an outer deadline of exactly `timeout` on the injected clock. At the deadline
+/// every probe also races an outer deadline on the injected clock: `timeout` after the start of the
+/// last probe the server answered (so a server that hangs just after a probe is reported within
+/// `timeout` of the hang, not `interval + timeout`), but never less than half of `timeout` after the
+/// probe's own start (see ``deadline(start:lastAnswered:)``). At the deadline
 /// the result is critical `probe timeout after <timeout>` and the caller resumes at once; the stuck
 /// worker is retired (it closes its connection from its own thread when libmariadb returns) and the
 /// next probe starts a new worker and connection. At most ``maxStuckWorkers`` abandoned workers may
@@ -108,8 +111,13 @@ public final class GaleraProbe: Sendable {
     /// concurrently with ``run()``: probes share the worker and queue on it, each with its own deadline.
     @discardableResult
     public func probe() async -> CheckResult {
+        await probe(lastAnswered: nil)
+    }
+
+    /// One probe whose deadline counts from `lastAnswered` (see ``deadline(start:lastAnswered:)``).
+    func probe(lastAnswered: MonotonicInstant?) async -> CheckResult {
         let start = clock.now
-        guard let outcome = await attempt(start: start) else {
+        guard let outcome = await attempt(start: start, deadline: deadline(start: start, lastAnswered: lastAnswered)) else {
             return .critical("probe cancelled", at: clock.now)
         }
         state.withLock { state in
@@ -132,10 +140,12 @@ public final class GaleraProbe: Sendable {
     public func run() async {
         board.register(name: Self.checkName, interval: config.interval, at: clock.now)
         var previous: CheckResult?
+        var lastAnswered: MonotonicInstant?
         while !Task.isCancelled {
             let start = clock.now
-            let result = await probe()
+            let result = await probe(lastAnswered: lastAnswered)
             if Task.isCancelled { break }
+            if !result.reason.hasPrefix(GaleraVerdict.timeoutPrefix) { lastAnswered = start }
             board.publish(name: Self.checkName, status: result.status, last: result, interval: config.interval)
             logChange(from: previous, to: result)
             previous = result
@@ -165,9 +175,17 @@ public final class GaleraProbe: Sendable {
         case cancelled
     }
 
+    /// The outer deadline of a probe starting at `start`: `timeout` after the start of the last probe
+    /// the server answered (`lastAnswered`), so `timeout` bounds how long a hung server goes
+    /// unreported; at least `timeout / 2` after `start`, so a probe always has time to answer.
+    /// With `interval <= timeout / 2` (the default 1s/2s) a hang is reported within `timeout`.
+    func deadline(start: MonotonicInstant, lastAnswered: MonotonicInstant?) -> MonotonicInstant {
+        guard let lastAnswered else { return start + config.timeout }
+        return max(lastAnswered + config.timeout, start + config.timeout / 2)
+    }
+
     /// One probe against the deadline; `nil` when the calling task was cancelled.
-    private func attempt(start: MonotonicInstant) async -> Outcome? {
-        let deadline = start + config.timeout
+    private func attempt(start: MonotonicInstant, deadline: MonotonicInstant) async -> Outcome? {
         guard let worker = currentWorker() else {
             let stuck = stuckWorkers
             logger.debug("galera probe skipped: earlier probes still stuck", metadata: ["galera.stuck": "\(stuck)"])

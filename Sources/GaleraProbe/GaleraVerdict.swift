@@ -45,9 +45,12 @@ public struct GaleraVerdict: Sendable, Equatable, CustomStringConvertible {
         return state
     }
 
+    /// How every "the server did not answer" reason starts.
+    public static let timeoutPrefix = "probe timeout"
+
     /// The probe did not finish within `timeout`: `probe timeout after 2s`.
     public static func timeout(after timeout: Duration) -> GaleraVerdict {
-        .critical("probe timeout after \(formatDuration(timeout))")
+        .critical("\(timeoutPrefix) after \(formatDuration(timeout))")
     }
 
     /// The probe failed: `connect: <mysql error> (errno N)` and the like.

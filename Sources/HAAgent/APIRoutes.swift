@@ -11,6 +11,7 @@ enum APIRoutes {
         addStatus(router, context)
         addAdmin(router, context)
         VIPRoutes.add(router, context)
+        GaleraRoutes.add(router, context)
         return SignedCallResponder(inner: router.buildResponder(), context: context)
     }
 

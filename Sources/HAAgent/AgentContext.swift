@@ -26,6 +26,10 @@ public final class AgentContext: Sendable {
     public let vip: VRRPEngine?
     /// The Galera probe when `galera:` is configured.
     public let galera: GaleraProbe?
+    /// The local server's recovery actions when `galera:` is configured.
+    public let galeraControl: GaleraNodeControl?
+    /// The designated-writer choice when `galera:` is configured (peers fetched with signed calls).
+    let galeraWriter: GaleraWriterTracker?
 
     private struct Live { var config: ClusterConfig; var signer: RequestSigner }
     private let live: Mutex<Live>
@@ -58,9 +62,23 @@ public final class AgentContext: Sendable {
         self.galera = config.galera.map {
             GaleraProbe(config: $0, address: node.address, board: board, clock: clock, logger: logger)
         }
+        self.galeraControl = config.galera.map {
+            GaleraNodeControl(node: node.name, config: $0, directory: config.directory)
+        }
         self.live = Mutex(Live(config: config, signer: signer))
+        self.galeraWriter = config.galera.map {
+            GaleraWriterTracker(node: node.name, controllers: config.controllers, config: $0, board: board,
+                                clock: clock, logger: logger)
+        }
         (self.reloads, self.reloadContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.metrics.drained.set(Double(nodeState.drained ? 1 : 0))
+        galeraWriter?.attach { [weak self] controller throws(AgentClientError) in
+            guard let self else { throw .badResponse(node: controller.name, message: "agent stopping") }
+            var client = self.peers
+            client.timeout = self.galeraWriter?.peerTimeout ?? .seconds(1)
+            client.connectTimeout = min(client.timeout, .milliseconds(500))
+            return try await client.call("/v1/galera/peer", on: controller, as: GaleraReport.self)
+        }
     }
 
     public var config: ClusterConfig { live.withLock { $0.config } }

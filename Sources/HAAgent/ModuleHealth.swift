@@ -14,7 +14,7 @@ enum ModuleHealth {
         }
         guard configured else { return (false, "\(module) not configured") }
         guard let entry = context.board.read(key, now: context.clock.now) else {
-            if key == "galera.writer" { return (false, "designated writer not implemented in this build") }
+            if key == GaleraWriterTracker.checkName { return (false, HealthBoard.noResultReason) }
             return (false, "\(module) module not implemented in this build")
         }
         return entry.status == .passing ? (true, "ok") : (false, entry.reason)

@@ -187,21 +187,22 @@ struct GaleraProbeDriverTests {
         #expect(h.board.read("galera", now: h.clock.now)?.status == .passing)
         #expect(h.node.reads == 1)
 
-        // The server hangs: the second probe's deadline is start + 1.5s.
+        // The server hangs: with interval > timeout the second probe still gets timeout / 2, so its
+        // deadline is start + 1.25s.
         h.node.script(.hang(Self.synced), .answer(Self.desynced))
         h.clock.advance(by: .seconds(1))
         await h.node.until(hung: 1)
-        #expect(await waitForDeadlines(h.clock, [start + .milliseconds(1500)]))
-        h.clock.advance(by: .milliseconds(500))
+        #expect(await waitForDeadlines(h.clock, [start + .milliseconds(1250)]))
+        h.clock.advance(by: .milliseconds(250))
         // The loop publishes the timeout at once, then sleeps until start + 2s for the next probe.
         #expect(await waitForDeadlines(h.clock, [start + .seconds(2)]))
         let entry = h.board.read("galera", now: h.clock.now)
         #expect(entry?.status == .critical)
         #expect(entry?.reason == "probe timeout after 500ms")
-        #expect(entry?.last.at == start + .milliseconds(1500))
+        #expect(entry?.last.at == start + .milliseconds(1250))
 
         // The next probe runs on a fresh connection.
-        h.clock.advance(by: .milliseconds(500))
+        h.clock.advance(by: .milliseconds(750))
         #expect(await waitForDeadlines(h.clock, [start + .seconds(3)]))
         #expect(h.board.read("galera", now: h.clock.now)?.reason == "donor/desynced")
         #expect(h.node.opens == 2)
@@ -212,6 +213,44 @@ struct GaleraProbeDriverTests {
         await h.node.until(closes: 1)
         h.node.release()
         await h.node.until(closes: 2)
+    }
+
+    @Test("a server that hangs just after answering is reported within timeout of its last answer, not interval + timeout")
+    func hangReportedWithinTimeout() async {
+        let h = Harness(FakeNode(.answer(Self.synced)), interval: .seconds(1), timeout: .seconds(2))
+        let start = h.clock.now
+        let running = Task { await h.probe.run() }
+        #expect(await waitForDeadlines(h.clock, [start + .seconds(1)]))
+        // The server stops right after the first answer; the next probe starts at start + 1s and
+        // races a deadline of start + 2s (2s after the last answer), not start + 3s.
+        h.node.script(.hang(Self.synced))
+        h.clock.advance(by: .seconds(1))
+        await h.node.until(hung: 1)
+        #expect(await waitForDeadlines(h.clock, [start + .seconds(2)]))
+        h.clock.advance(by: .seconds(1))
+        // Reported at start + 2s; the loop re-probes at once on a new connection, which hangs too and
+        // gets its timeout / 2 (deadline start + 3s).
+        await h.node.until(hung: 2)
+        #expect(await waitForDeadlines(h.clock, [start + .seconds(3)]))
+        let entry = h.board.read("galera", now: h.clock.now)
+        #expect(entry?.status == .critical)
+        #expect(entry?.reason == "probe timeout after 2s")
+        #expect(entry?.last.at == start + .seconds(2))
+        running.cancel()
+        await running.value
+        h.node.release()
+        h.node.release()
+        await h.node.until(closes: 2)
+    }
+
+    @Test("the probe deadline: timeout after the last answer, at least timeout / 2 after the start")
+    func deadlineRule() {
+        let h = Harness(FakeNode(.answer(Self.synced)), interval: .seconds(1), timeout: .seconds(2))
+        let t = MonotonicInstant(nanoseconds: 10_000_000_000)
+        #expect(h.probe.deadline(start: t, lastAnswered: nil) == t + .seconds(2))
+        #expect(h.probe.deadline(start: t, lastAnswered: t - .seconds(1)) == t + .seconds(1))
+        #expect(h.probe.deadline(start: t, lastAnswered: t - .seconds(5)) == t + .seconds(1))
+        #expect(h.probe.deadline(start: t, lastAnswered: t) == t + .seconds(2))
     }
 
     @Test("the board reads stale when the loop stops publishing")

@@ -23,18 +23,20 @@ public struct AgentClient: Sendable {
 
     /// `GET /v1/status` of one controller.
     public func status(of controller: Controller) async throws(AgentClientError) -> NodeStatus {
-        let response = try await send(HTTPRequest(method: "GET", url: baseURL(controller) + "/v1/status",
-                                                  connectTimeout: connectTimeout, timeout: timeout), to: controller)
-        guard response.status == 200 else { throw .http(node: controller.name, status: response.status, body: response.bodyString) }
-        return try decode(NodeStatus.self, response, from: controller)
+        try await get("/v1/status", of: controller, as: NodeStatus.self)
     }
 
     /// `GET /v1/vip` of one controller.
     public func vips(of controller: Controller) async throws(AgentClientError) -> [VIPStatus] {
-        let response = try await send(HTTPRequest(method: "GET", url: baseURL(controller) + "/v1/vip",
+        try await get("/v1/vip", of: controller, as: [VIPStatus].self)
+    }
+
+    /// An unsigned `GET` of a read-only JSON view (`/v1/galera`, ...); anything but 200 is an error.
+    public func get<T: Decodable>(_ path: String, of controller: Controller, as type: T.Type) async throws(AgentClientError) -> T {
+        let response = try await send(HTTPRequest(method: "GET", url: baseURL(controller) + path,
                                                   connectTimeout: connectTimeout, timeout: timeout), to: controller)
         guard response.status == 200 else { throw .http(node: controller.name, status: response.status, body: response.bodyString) }
-        return try decode([VIPStatus].self, response, from: controller)
+        return try decode(type, response, from: controller)
     }
 
     /// Runs `body` against every controller concurrently; results in config order.
@@ -54,14 +56,22 @@ public struct AgentClient: Sendable {
 
     /// A signed `POST` of an admin action (`/v1/node/drain`, ...).
     public func admin(_ path: String, on controller: Controller, body: [UInt8] = []) async throws(AgentClientError) -> AdminResult {
+        try await call(path, on: controller, body: body, as: AdminResult.self, acceptAnyStatus: true)
+    }
+
+    /// A signed `POST` whose answer is JSON of `type`. With `acceptAnyStatus` a decodable body is the
+    /// answer whatever the status (admin results carry their own `ok`); otherwise only 200 is.
+    /// `timeout` overrides the client's for slow actions (a Galera node's start waits for its SST).
+    public func call<T: Decodable>(_ path: String, on controller: Controller, body: [UInt8] = [], as type: T.Type,
+                                   acceptAnyStatus: Bool = false, timeout: Duration? = nil) async throws(AgentClientError) -> T {
         let auth = signer.sign(method: "POST", path: path, body: body, unixTime: Int64(Date().timeIntervalSince1970))
         let request = HTTPRequest(method: "POST", url: baseURL(controller) + path,
                                   headers: [HTTPHeader(name: RequestSigner.headerName, value: auth),
                                             HTTPHeader(name: "Content-Type", value: "application/json")],
-                                  body: body, connectTimeout: connectTimeout, timeout: timeout)
+                                  body: body, connectTimeout: connectTimeout, timeout: timeout ?? self.timeout)
         let response = try await send(request, to: controller)
         if response.status == 401 { throw .unauthorized(node: controller.name, reason: response.bodyString) }
-        guard let result = try? decode(AdminResult.self, response, from: controller) else {
+        guard acceptAnyStatus || response.status == 200, let result = try? decode(type, response, from: controller) else {
             throw .http(node: controller.name, status: response.status, body: response.bodyString)
         }
         return result

@@ -11,6 +11,10 @@ import Darwin
 public struct ClusterConfig: Sendable, Equatable {
     /// Absolute path of the file it was loaded from.
     public var path: String
+
+    /// The directory of ``path``: relative paths in the file are resolved against it, and configured
+    /// commands run in it.
+    public var directory: String { ConfigPath.directory(of: path) }
     public var cluster: ClusterSettings
     /// The nodes that run `hactl agent`, in file order.
     public var controllers: [Controller]

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Decoders for single values. Each reports its own problem and returns nil, so callers only
@@ -155,6 +156,26 @@ extension ConfigReader {
         guard let text = string(value) else { return nil }
         guard text.hasPrefix("/") else {
             report(value, "\(value.name) must be an absolute path, got \(configQuote(text))")
+            return nil
+        }
+        return text
+    }
+
+    /// A filesystem path; a relative one is resolved against the config file's directory.
+    func path(_ value: ConfigValue) -> String? {
+        guard let text = string(value) else { return nil }
+        guard !text.isEmpty else {
+            report(value, "\(value.name) must not be empty")
+            return nil
+        }
+        return ConfigPath.resolve(text, against: directory)
+    }
+
+    /// A shell command (run with `/bin/sh -c`): not empty, one line.
+    func shellCommand(_ value: ConfigValue) -> String? {
+        guard let text = string(value) else { return nil }
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty, !text.contains("\n") else {
+            report(value, "\(value.name) must be one non-empty command line, got \(configQuote(text))")
             return nil
         }
         return text

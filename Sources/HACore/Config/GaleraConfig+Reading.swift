@@ -4,7 +4,7 @@ extension ConfigReader {
         map.rejectUnknownKeys(allowed: [
             "user", "password_file", "port", "socket", "interval", "timeout", "available_when_donor",
             "available_when_readonly", "datadir", "writer_hold_down", "start_command", "stop_command",
-            "bootstrap_command",
+            "bootstrap_command", "recover_command",
         ])
         let user = map.required("user", string)
         let password = map.required("password_file", secretFile)
@@ -17,11 +17,12 @@ extension ConfigReader {
             timeout: map.optional("timeout", positiveDuration) ?? defaults.timeout,
             availableWhenDonor: map.optional("available_when_donor", bool) ?? defaults.availableWhenDonor,
             availableWhenReadonly: map.optional("available_when_readonly", bool) ?? defaults.availableWhenReadonly,
-            datadir: map.optional("datadir", absolutePath) ?? defaults.datadir,
+            datadir: map.optional("datadir", path) ?? defaults.datadir,
             writerHoldDown: map.optional("writer_hold_down", duration) ?? defaults.writerHoldDown,
-            startCommand: map.optional("start_command", string) ?? defaults.startCommand,
-            stopCommand: map.optional("stop_command", string) ?? defaults.stopCommand,
-            bootstrapCommand: map.optional("bootstrap_command", string) ?? defaults.bootstrapCommand
+            startCommand: map.optional("start_command", shellCommand) ?? defaults.startCommand,
+            stopCommand: map.optional("stop_command", shellCommand) ?? defaults.stopCommand,
+            bootstrapCommand: map.optional("bootstrap_command", shellCommand) ?? defaults.bootstrapCommand,
+            recoverCommand: map.optional("recover_command", shellCommand) ?? defaults.recoverCommand
         )
         guard user != nil, password != nil else { return nil }
         return config

@@ -1,0 +1,72 @@
+import Foundation
+import GaleraProbe
+import HACore
+
+/// The cluster's Galera view from every controller's `GET /v1/galera`: each node's verdict and wsrep
+/// state, and whether the agents agree on one writer. Pure.
+public struct GaleraStatusReport: Codable, Sendable, Equatable {
+    public struct NodeView: Codable, Sendable, Equatable {
+        public var node: String
+        public var reachable: Bool
+        public var error: String?
+        public var report: GaleraReport?
+    }
+
+    public var nodes: [NodeView]
+    /// The writer every reachable agent designates; nil when they disagree or none is designated.
+    public var writer: String?
+    public var problems: [String]
+
+    public init(answers: [(Controller, Result<GaleraReport, AgentClientError>)]) {
+        nodes = answers.map { controller, result in
+            switch result {
+            case .success(let report): NodeView(node: controller.name, reachable: true, error: nil, report: report)
+            case .failure(let error): NodeView(node: controller.name, reachable: false, error: error.description, report: nil)
+            }
+        }
+        var problems: [String] = []
+        for node in nodes {
+            if let report = node.report, report.status != .passing { problems.append("\(node.node): \(report.reason)") }
+            if let error = node.error { problems.append("\(node.node) unreachable: \(error)") }
+        }
+        let views = Set(nodes.compactMap { $0.report }.map { $0.writer ?? "none" })
+        if views.count > 1 {
+            let list = nodes.compactMap { n in n.report.map { "\(n.node) says \($0.writer ?? "none")" } }
+            problems.append("agents disagree on the writer (\(list.joined(separator: ", ")))")
+            writer = nil
+        } else if let only = views.first, only != "none" {
+            writer = only
+        } else {
+            writer = nil
+            if !views.isEmpty { problems.append("no designated writer") }
+        }
+        self.problems = problems
+    }
+
+    /// 4 when a controller is unreachable, 3 when a node fails or the writer is not agreed, else 0.
+    public var exitCode: Int32 {
+        if nodes.contains(where: { !$0.reachable }) { return ExitStatus.unreachable }
+        return problems.isEmpty ? ExitStatus.ok : ExitStatus.degraded
+    }
+
+    public func renderTable() -> String {
+        var rows = [["NODE", "HEALTH", "STATE", "CLUSTER", "SIZE", "SEQNO", "RECV Q", "FLOW CTL", "WRITER"]]
+        for node in nodes {
+            guard let report = node.report else {
+                rows.append([node.node, "unreachable", "-", "-", "-", "-", "-", "-", "-"])
+                continue
+            }
+            let w = report.wsrep
+            let health = report.status == .passing ? "ok" : report.reason
+            let flow = w?.flowControlPaused.map { String(format: "%.3f", $0) } ?? "-"
+            rows.append([node.node, health, w?.localStateComment ?? "-", w?.clusterStatus ?? "-",
+                         w?.clusterSize.map(String.init) ?? "-", w?.lastCommitted.map(String.init) ?? "-",
+                         w?.localRecvQueue.map(String.init) ?? "-", flow,
+                         report.writer == node.node ? "yes" : "-"])
+        }
+        var out = StatusReport.table(rows)
+        out += "writer: \(writer ?? "none agreed")\n"
+        if !problems.isEmpty { out += "problems:\n" + problems.map { "  - \($0)\n" }.joined() }
+        return out
+    }
+}

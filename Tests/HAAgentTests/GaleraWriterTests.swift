@@ -1,0 +1,193 @@
+import Foundation
+import GaleraProbe
+@testable import HAAgent
+import HACore
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+/// The designated writer as one agent computes it from its own board and its peers' reports:
+/// config order, hold-down before moving back, unreachable peers count as failing, and the endpoint
+/// is 200 only on the writer whose own verdict passes. Manual clock, scripted peers, no network.
+@Suite("Galera writer tracker")
+struct GaleraWriterTests {
+    static let controllers = [
+        Controller(name: "ctl1", address: IPAddress("198.18.0.11")!),
+        Controller(name: "ctl2", address: IPAddress("198.18.0.12")!),
+        Controller(name: "ctl3", address: IPAddress("198.18.0.13")!),
+    ]
+
+    /// Peers' answers, changed by the test between rounds.
+    final class Peers: Sendable {
+        enum Answer: Sendable { case passing(forSeconds: Double), failing(String), unreachable }
+        let answers = Mutex<[String: Answer]>([:])
+        func set(_ node: String, _ answer: Answer) { answers.withLock { $0[node] = answer } }
+
+        var fetch: GaleraWriterTracker.Fetch {
+            { controller throws(AgentClientError) in
+                switch self.answers.withLock({ $0[controller.name] }) ?? .unreachable {
+                case .passing(let seconds):
+                    return GaleraReport(node: controller.name, status: .passing, reason: "ok", passingForSeconds: seconds,
+                                        ageSeconds: 0.1, wsrep: nil, statusAgeSeconds: 0.1, writer: nil)
+                case .failing(let reason):
+                    return GaleraReport(node: controller.name, status: .critical, reason: reason, passingForSeconds: nil,
+                                        ageSeconds: 0.1, wsrep: nil, statusAgeSeconds: 0.1, writer: nil)
+                case .unreachable:
+                    throw .badResponse(node: controller.name, message: "unreachable (scripted)")
+                }
+            }
+        }
+    }
+
+    struct Harness {
+        let clock = ManualClock(now: MonotonicInstant(nanoseconds: 1_000_000_000_000))
+        let board = HealthBoard()
+        let peers = Peers()
+        let tracker: GaleraWriterTracker
+
+        init(node: String, holdDown: Duration = .seconds(30)) {
+            let config = GaleraConfig(user: "hactl", passwordFile: "/x", interval: .seconds(1), timeout: .seconds(2),
+                                      writerHoldDown: holdDown)
+            tracker = GaleraWriterTracker(node: node, controllers: GaleraWriterTests.controllers, config: config,
+                                          board: board, clock: clock, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                                          fetch: peers.fetch)
+        }
+
+        /// This node's own probe result on the board.
+        func local(_ passing: Bool, reason: String = "donor/desynced") {
+            let result: CheckResult = passing ? .passing(at: clock.now) : .critical(reason, at: clock.now)
+            board.publish(name: GaleraProbe.checkName, status: result.status, last: result, interval: .seconds(1))
+        }
+
+        var endpoint: HealthBoard.Entry? { board.read(GaleraWriterTracker.checkName, now: clock.now) }
+    }
+
+    @Test("all passing: the first controller in config order writes, the others answer 503 naming it")
+    func firstInOrder() async {
+        let on1 = Harness(node: "ctl1")
+        on1.local(true)
+        on1.peers.set("ctl2", .passing(forSeconds: 100))
+        on1.peers.set("ctl3", .passing(forSeconds: 100))
+        on1.clock.advance(by: .seconds(100))
+        on1.local(true)
+        await on1.tracker.round()
+        #expect(on1.tracker.writer == "ctl1")
+        #expect(on1.endpoint?.status == .passing)
+
+        let on2 = Harness(node: "ctl2")
+        on2.local(true)
+        on2.peers.set("ctl1", .passing(forSeconds: 0))
+        on2.peers.set("ctl3", .passing(forSeconds: 0))
+        await on2.tracker.round()
+        #expect(on2.tracker.writer == "ctl1")
+        #expect(on2.endpoint?.status == .critical)
+        #expect(on2.endpoint?.reason == "not the designated writer (ctl1 is)")
+    }
+
+    @Test("the writer fails: the next proven node takes over at once; the recovered one waits out the hold-down")
+    func failoverAndHoldDown() async {
+        let h = Harness(node: "ctl2", holdDown: .seconds(30))
+        h.local(true)
+        h.clock.advance(by: .seconds(60))
+        h.peers.set("ctl1", .passing(forSeconds: 60))
+        h.peers.set("ctl3", .passing(forSeconds: 60))
+        h.local(true)
+        await h.tracker.round()
+        #expect(h.tracker.writer == "ctl1")
+
+        // ctl1's server hangs: its agent reports the timeout; ctl2 becomes the writer in one round.
+        h.peers.set("ctl1", .failing("probe timeout after 2s"))
+        h.clock.advance(by: .seconds(1))
+        h.local(true)
+        await h.tracker.round()
+        #expect(h.tracker.writer == "ctl2")
+        #expect(h.endpoint?.status == .passing)
+
+        // ctl1 is back: it has passed for 1s, then 29s: still ctl2 (no flapping back).
+        h.clock.advance(by: .seconds(1))
+        h.peers.set("ctl1", .passing(forSeconds: 1))
+        h.local(true)
+        await h.tracker.round()
+        #expect(h.tracker.writer == "ctl2")
+        h.clock.advance(by: .seconds(28))
+        h.peers.set("ctl1", .passing(forSeconds: 29))
+        h.local(true)
+        await h.tracker.round()
+        #expect(h.tracker.writer == "ctl2")
+
+        // After the hold-down the writer moves back to ctl1, and ctl2's endpoint turns 503.
+        h.clock.advance(by: .seconds(2))
+        h.peers.set("ctl1", .passing(forSeconds: 31))
+        h.local(true)
+        await h.tracker.round()
+        #expect(h.tracker.writer == "ctl1")
+        #expect(h.endpoint?.status == .critical)
+    }
+
+    @Test("an unreachable peer counts as failing; with nobody passing there is no writer")
+    func unreachablePeers() async {
+        let h = Harness(node: "ctl3")
+        h.local(true)
+        h.clock.advance(by: .seconds(40))
+        h.local(true)
+        await h.tracker.round()
+        #expect(h.tracker.writer == "ctl3")
+        #expect(h.endpoint?.status == .passing)
+
+        h.local(false, reason: "non-Primary (cluster_status=non-Primary)")
+        h.clock.advance(by: .seconds(1))
+        await h.tracker.round()
+        #expect(h.tracker.writer == nil)
+        #expect(h.endpoint?.reason == "non-Primary (cluster_status=non-Primary)")
+    }
+
+    @Test("chosen but locally failing since the last round: the endpoint says the local reason, never 200")
+    func localVerdictWins() async {
+        let h = Harness(node: "ctl1")
+        h.local(true)
+        await h.tracker.round()
+        #expect(h.endpoint?.status == .passing)
+        h.local(false, reason: "rejecting queries")
+        h.tracker.publish(writer: "ctl1", now: h.clock.now)
+        #expect(h.endpoint?.status == .critical)
+        #expect(h.endpoint?.reason == "rejecting queries")
+    }
+
+    @Test("the tracker's entry goes stale when rounds stop")
+    func staleWhenStopped() async {
+        let h = Harness(node: "ctl1")
+        h.local(true)
+        await h.tracker.round()
+        h.clock.advance(by: .milliseconds(3001))
+        #expect(h.endpoint?.status == .critical)
+        #expect(h.endpoint?.reason == HealthBoard.staleReason)
+    }
+
+    @Test("GET /v1/galera and the signed peer call serve the local report; unsigned peer calls get 401")
+    func routes() async throws {
+        let f = try Fixture(extra: "galera: { user: hactl, password_file: galera.pass, port: 1, interval: 1s, timeout: 1s }")
+        defer { f.cleanup() }
+        f.context.board.publish(name: "galera", status: .passing, last: .passing(at: f.clock.now), interval: .seconds(1))
+        f.clock.advance(by: .milliseconds(1500))
+        f.context.board.publish(name: "galera", status: .passing, last: .passing(at: f.clock.now), interval: .seconds(1))
+        let app = Agent(context: f.context).makeApplication()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/galera", method: .get) { r in
+                #expect(r.status == .ok)
+                let report = try JSONDecoder().decode(GaleraReport.self, from: Data(buffer: r.body))
+                #expect(report.node == "ctl1")
+                #expect(report.status == .passing)
+                #expect(report.passingForSeconds == 1.5)
+            }
+            try await client.execute(uri: "/v1/galera/peer", method: .post) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: "/v1/galera/peer", method: .post,
+                                     headers: [.authorization: f.signed("/v1/galera/peer")]) { r in
+                #expect(r.status == .ok)
+                let report = try JSONDecoder().decode(GaleraReport.self, from: Data(buffer: r.body))
+                #expect(report.status == .passing)
+            }
+        }
+    }
+}
