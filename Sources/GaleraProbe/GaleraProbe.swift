@@ -5,8 +5,8 @@ import Synchronization
 /// The GaleraProbe module as the agent reports it.
 public enum GaleraProbeModule {
     public static let name = "galera"
-    /// False until the agent wires the probe, the endpoints and the writer choice.
-    public static let implemented = false
+    /// The agent runs the probe, the endpoints, the writer choice and the recovery actions.
+    public static let implemented = true
 }
 
 /// Probes the local MariaDB Galera node once per `interval` and publishes the verdict to the

@@ -42,7 +42,9 @@ enum StatusBuilder {
         }
         if entry.status != .passing { return ModuleStatus(name: "galera", state: .degraded, detail: entry.reason) }
         let s = probe.snapshot.status
-        let detail = [s?.localStateComment, s?.clusterStatus, s?.clusterSize.map { "size \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        let writer = context.galeraWriter?.writer.map { $0 == context.node.name ? "writer" : "writer \($0)" }
+        let detail = [s?.localStateComment, s?.clusterStatus, s?.clusterSize.map { "size \($0)" }, writer]
+            .compactMap { $0 }.joined(separator: ", ")
         return ModuleStatus(name: "galera", state: .ok, detail: detail)
     }
 

@@ -16,6 +16,7 @@ HAPROXY_STOP_TIMEOUT=5     # seconds, SIGTERM then SIGKILL
 haproxy_dir() { printf '%s\n' "$RUN/$HAPROXY_NODE"; }
 haproxy_cfg() { printf '%s\n' "$(haproxy_dir)/haproxy.cfg"; }
 haproxy_pidfile() { printf '%s\n' "$(haproxy_dir)/haproxy.pid"; }
+haproxy_state_file() { printf '%s\n' "$(haproxy_dir)/haproxy.state"; }
 haproxy_stats_url() { printf 'http://%s:%s/stats;csv\n' "${LAN_ADDR[$HAPROXY_NODE]}" "$HAPROXY_STATS_PORT"; }
 
 plugin_usage_haproxy() {
@@ -36,6 +37,9 @@ haproxy_config() {
 # Written by examples/three-controller/lab.d/haproxy.sh. The lab has no syslog: no log lines.
 global
     stats socket $dir/haproxy.sock mode 600 level admin
+    # A new process starts every server UP until its checks fail; a reload carries the old
+    # process's states over instead (haproxy-reload dumps them here first).
+    server-state-file $(haproxy_state_file)
     maxconn 256
     nbthread 1
     # A reload's old process would otherwise wait for client sessions (timeout client 1h) to end.
@@ -47,6 +51,7 @@ defaults
     timeout client 1h
     timeout server 1h
     timeout check 1s
+    load-server-state-from-file global
     # Health comes from the hactl agent's HTTP endpoint, not from the database port.
     default-server check port $HAPROXY_HEALTH_PORT inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
 
@@ -110,6 +115,47 @@ haproxy_log_tail() {
     printf -- '---\n' >&2
 }
 
+# The running process's server states into the state file (via its admin socket), so the process
+# a reload starts does not begin with every server UP. Without them it starts like a fresh one.
+haproxy_state_save() {
+    local state
+    state=$(haproxy_state_file)
+    if python3 - "$(haproxy_dir)/haproxy.sock" >"$state.tmp" 2>/dev/null <<'PY'; then
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.sendall(b"show servers state\n")
+out = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode())
+PY
+        mv -f "$state.tmp" "$state"
+    else
+        rm -f "$state.tmp" "$state"
+    fi
+}
+
+# Until every server has had its first check (check_status INI) and no check streak is half way
+# ("UP 1/2"): right after a fresh start all servers are UP for one check interval. Bounded, silent.
+haproxy_settle() {
+    local ns deadline
+    ns=$(node_ns "$HAPROXY_NODE")
+    deadline=$(deadline_in 3)
+    until ip netns exec "$ns" curl -sf --max-time 1 "$(haproxy_stats_url)" | awk -F, '
+        NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
+        $2 == "FRONTEND" || $2 == "BACKEND" || $1 == "stats" { next }
+        $col["check_status"] ~ /INI/ || $col["status"] ~ /\// { busy = 1 }
+        END { exit busy }'; do
+        past "$deadline" && return 0
+        sleep 0.1
+    done
+}
+
 # haproxy_launch [-sf PID]: haproxy -D returns once the daemon has bound its listeners (or failed).
 haproxy_launch() {
     local ns cfg log pid deadline
@@ -144,6 +190,7 @@ plugin_cmd_haproxy_up() {
     haproxy_config_write && changed=1
     if pid=$(haproxy_pid); then
         if ((changed)); then
+            haproxy_state_save
             pid=$(haproxy_launch -sf "$pid")
             did "reloaded haproxy (pid $pid)"
         else
@@ -151,7 +198,9 @@ plugin_cmd_haproxy_up() {
         fi
         return 0
     fi
+    rm -f "$(haproxy_state_file)" # states of an earlier run say nothing about now
     pid=$(haproxy_launch)
+    haproxy_settle
     did "started haproxy in $(node_ns "$HAPROXY_NODE") (pid $pid, stats $(haproxy_stats_url))"
 }
 
@@ -160,6 +209,7 @@ plugin_cmd_haproxy_reload() {
     require_tool haproxy
     haproxy_config_write || true
     old=$(haproxy_pid) || die "haproxy is not running (haproxy-up)"
+    haproxy_state_save
     pid=$(haproxy_launch -sf "$old")
     did "reloaded haproxy (pid $old -> $pid)"
 }
@@ -201,7 +251,7 @@ plugin_cmd_haproxy_servers() {
         $2 == "FRONTEND" || $2 == "BACKEND" || $1 == "stats" { next }
         want != "" && $1 != want { next }
         { st = $col["status"]; sub(/^no check$/, "no-check", st); print $1, $2, st }' <<<"$csv")
-    [[ -n $out ]] || die "no servers${want:+ in backend '$want'}"
+    [[ -n $out ]] || die "no servers${want:+ in backend $want}"
     printf '%s\n' "$out"
 }
 
