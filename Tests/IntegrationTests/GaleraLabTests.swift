@@ -48,6 +48,7 @@ struct GaleraLabTests {
         #expect(detection < .milliseconds(2600), "503 within timeout after SIGSTOP (took \(detection))")
         let latencies = try (0..<20).map { _ in try lab.endpointLatencyMs("ctl1") }
         #expect(latencies.max()! < 100, "endpoint latency while the server hangs: \(latencies)")
+        print("galera lab: SIGSTOP -> 503 in \(detection); endpoint latency while hung max \(latencies.max()!) ms")
         #expect(try lab.galeraHealth("ctl1").body.contains("probe timeout after 2s"))
         #expect(try lab.eventually(.seconds(5)) { try lab.writers() == ["ctl2"] }, "the writer moves to ctl2")
         #expect(try lab.eventually(.seconds(10)) { try lab.writeThroughHAProxy("ctl1-hung") }, "writes go on through HAProxy")
@@ -95,7 +96,10 @@ struct GaleraLabTests {
         #expect(plan.stdout.contains("plan: bootstrap ctl2 (highest seqno), then start ctl1, ctl3"), "\(plan.stdout)")
         #expect(plan.stdout.contains("wsrep-recover"), "crashed nodes were asked with --wsrep-recover")
 
+        print("galera lab: recover plan:\n\(plan.stdout)")
+        let started = ContinuousClock.now
         let applied = try lab.hactl(["galera", "recover", "--apply", "--wait", "120"])
+        print("galera lab: recover --apply took \(ContinuousClock.now - started):\n\(applied.stdout)")
         #expect(applied.code == 0, "\(applied)")
         #expect(try lab.eventually(.seconds(15)) { try Self.nodes.allSatisfy { try lab.galeraHealth($0).code == 200 } })
         let counts = try Self.nodes.map { try lab.rowCount($0) }

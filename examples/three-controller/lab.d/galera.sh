@@ -411,13 +411,17 @@ galera_node_files() {
     fi
 }
 
-# The highest seqno in the stopped nodes' grastate.dat (valid after a clean stop), else ctl1: the
-# node galera-up bootstraps when none runs. After a crash use galera-recover to choose instead.
+# The node galera-up bootstraps when none runs: the highest seqno, from grastate.dat (valid after a
+# clean stop) or, after a crash (seqno -1), from `ctl recover`; ties and fresh datadirs: the first.
 galera_bootstrap_candidate() {
     local n best=${CONTROLLERS[0]} best_seqno=-1 s
     for n in "${CONTROLLERS[@]}"; do
         s=$(sed -n 's/^seqno:[[:space:]]*\(-\{0,1\}[0-9][0-9]*\).*/\1/p' "$(galera_dir "$n")/data/grastate.dat" 2>/dev/null || true)
         [[ -n $s ]] || continue
+        if ((s < 0)); then
+            s=$(galera_run "$n" recover | sed -n 's/.*Recovered position: .*:\(-\{0,1\}[0-9][0-9]*\)$/\1/p') || s=-1
+            [[ -n $s ]] || s=-1
+        fi
         if ((s > best_seqno)); then best=$n best_seqno=$s; fi
     done
     printf '%s\n' "$best"
@@ -644,7 +648,11 @@ plugin_status_galera() {
 # (last node ctl1, so it is safe to bootstrap next time) leaves datadirs that start without recovery.
 # ctl stop works by recorded PID, so a server whose namespace is already gone is stopped too.
 plugin_down_galera() {
-    local i n
+    local i n pid
+    # A frozen member stalls the others' leave for evs.suspect_timeout (5 s each): thaw all first.
+    for n in "${CONTROLLERS[@]}"; do
+        if pid=$(galera_pid "$n"); then kill -CONT -- "-$pid" 2>/dev/null || kill -CONT "$pid" 2>/dev/null || true; fi
+    done
     for ((i = ${#CONTROLLERS[@]} - 1; i >= 0; i--)); do
         n=${CONTROLLERS[$i]}
         [[ -x $(galera_ctl "$n") ]] || continue
