@@ -60,3 +60,12 @@ struct GaleraStatusReportTests {
         #expect(r.problems.last == "no designated writer")
     }
 }
+
+extension GaleraStatusReportTests {
+    @Test func aStatusOlderThanTheVerdictShowsOnlyTheLastSeqno() {
+        var down = report("ctl1", reason: "connect: Can't connect to server on '198.18.0.11' (111) (errno 2002)")
+        down.statusAgeSeconds = 30
+        let r = GaleraStatusReport(answers: [(ctl[0], .success(down))])
+        #expect(r.renderTable().contains("ctl1  connect: Can't connect to server on '198.18.0.11' (111) (errno 2002)  -      -        -     1234   -       -         yes"))
+    }
+}

@@ -56,7 +56,14 @@ public struct GaleraStatusReport: Codable, Sendable, Equatable {
                 rows.append([node.node, "unreachable", "-", "-", "-", "-", "-", "-", "-"])
                 continue
             }
-            let w = report.wsrep
+            // A status older than the latest result is from before the server stopped answering:
+            // its state columns would lie; only the last known seqno is worth showing.
+            let current = (report.statusAgeSeconds ?? .infinity) <= (report.ageSeconds ?? 0) + 0.5
+            let w = current ? report.wsrep : report.wsrep.map { old in
+                var kept = GaleraStatus()
+                kept.lastCommitted = old.lastCommitted
+                return kept
+            }
             let health = report.status == .passing ? "ok" : report.reason
             let flow = w?.flowControlPaused.map { String(format: "%.3f", $0) } ?? "-"
             rows.append([node.node, health, w?.localStateComment ?? "-", w?.clusterStatus ?? "-",
