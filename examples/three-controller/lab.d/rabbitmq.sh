@@ -23,6 +23,7 @@ RABBIT_APP_TIMEOUT=${RABBIT_APP_TIMEOUT:-60}      # seconds: start_app, join_clu
 RABBIT_STOP_TIMEOUT=${RABBIT_STOP_TIMEOUT:-30}    # seconds: broker exit after SIGTERM
 RABBIT_CTL_TIMEOUT=${RABBIT_CTL_TIMEOUT:-10}      # seconds: one status query (a frozen broker hangs it)
 RABBIT_CMD_TIMEOUT=${RABBIT_CMD_TIMEOUT:-120}     # seconds: `lab.sh rabbitmqctl N ...`
+RABBIT_DOWN_TIMEOUT=${RABBIT_DOWN_TIMEOUT:-15}    # seconds: graceful stop of all brokers in `down`
 RABBIT_NFT_TABLE=hactl_lab_partition
 
 rabbit_dir() { printf '%s/%s/rabbitmq\n' "$RUN" "$1"; }
@@ -131,17 +132,16 @@ EOF
 
 # NODE's dir: config, plug-ins, the shared cookie (Erlang refuses a cookie readable by others).
 rabbit_prepare() {
-    local node=$1 dir d
+    local node=$1 dir d had_conf=0
     dir=$(rabbit_dir "$node")
-    if [[ ! -d $dir ]]; then
-        mkdir -p "$dir"
-        did "created $dir"
-    fi
+    [[ -f $dir/etc/rabbitmq.conf ]] && had_conf=1
     for d in etc home mnesia log; do mkdir -p "$dir/$d"; done
     chown -R "$RABBIT_OS_USER:$RABBIT_OS_USER" "$dir"
     chmod 0700 "$dir/home"
-    rabbit_conf "$node" | rabbit_write_if_changed "$dir/etc/rabbitmq.conf" 0644 "$RABBIT_OS_USER:" &&
-        did "wrote $dir/etc/rabbitmq.conf"
+    # A changed config only takes effect at the broker's next start: say so.
+    if rabbit_conf "$node" | rabbit_write_if_changed "$dir/etc/rabbitmq.conf" 0644 "$RABBIT_OS_USER:" && ((had_conf)); then
+        did "rewrote $dir/etc/rabbitmq.conf (effective at the next start of $(rabbit_name "$node"))"
+    fi
     printf '[rabbitmq_management].\n' | rabbit_write_if_changed "$dir/etc/enabled_plugins" 0644 "$RABBIT_OS_USER:" || true
     printf '# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out of the lab\n' |
         rabbit_write_if_changed "$dir/etc/rabbitmq-env.conf" 0644 "$RABBIT_OS_USER:" || true
@@ -245,16 +245,35 @@ rabbit_epmd_pid() {
     printf '%s\n' "$p"
 }
 
-# SIGKILL NODE's broker and wait for it to go (used where its data does not matter).
-rabbit_kill() {
-    local node=$1 pid deadline
-    pid=$(rabbit_pid "$node") || return 0
-    kill -KILL "$pid" 2>/dev/null || true
-    deadline=$(deadline_in 5)
-    while pid_alive "$pid" && ! past "$deadline"; do sleep 0.1; done
-    pid_alive "$pid" && die "$(rabbit_name "$node") (pid $pid) survived SIGKILL for 5s"
-    rm -f "$(rabbit_dir "$node")/broker.lab.pid"
-    did "killed $(rabbit_name "$node") (pid $pid)"
+# rabbit_terminate SIG TIMEOUT PID...: SIG (with CONT: a frozen broker acts on TERM only once
+# continued), up to TIMEOUT s for all to exit, then SIGKILL and up to 5 s more. A graceful stop
+# of three clustered brokers takes ~6 s (the management plug-in alone waits 5 s).
+rabbit_terminate() {
+    local sig=$1 timeout=$2 p alive deadline
+    shift 2
+    (($# > 0)) || return 0
+    kill -s "$sig" "$@" 2>/dev/null || true
+    kill -CONT "$@" 2>/dev/null || true
+    deadline=$(deadline_in "$timeout")
+    while :; do
+        alive=()
+        for p in "$@"; do pid_alive "$p" && alive+=("$p"); done
+        ((${#alive[@]} == 0)) && return 0
+        if past "$deadline"; then
+            [[ $sig == KILL ]] && die "still alive 5s after SIGKILL: ${alive[*]}"
+            log "SIGKILL ${#alive[@]} rabbitmq process(es) still alive after ${timeout}s: ${alive[*]}"
+            kill -KILL "${alive[@]}" 2>/dev/null || true
+            sig=KILL
+            deadline=$(deadline_in 5)
+        fi
+        sleep 0.1
+    done
+}
+
+# The alive brokers this script started (in their namespace, or orphaned by a deleted one).
+rabbit_all_pids() {
+    local node
+    for node in "${CONTROLLERS[@]}"; do rabbit_pid "$node" || true; done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -289,7 +308,7 @@ rabbit_wait_cluster() {
     while :; do
         running=$(rabbit_cluster_field "$(rabbit_cluster_json "$node")" running_nodes) || running=""
         [[ $running == "$want" ]] && return 0
-        past "$deadline" && rabbit_fail "$node" "$(rabbit_name "$node") sees running nodes '${running}', not '$want', at the deadline"
+        past "$deadline" && rabbit_fail "$node" "$(rabbit_name "$node") sees running nodes '${running}', not '$want', at the deadline (a split or a stuck node: see rabbitmq-status; rabbitmq-signal N KILL then rabbitmq-up restarts one)"
         sleep 1
     done
 }
@@ -402,10 +421,17 @@ plugin_cmd_rabbitmqctl() {
     exit "$rc"
 }
 
+# Dies unless NODE's broker runs and is not frozen (a query to a frozen one only times out).
+rabbit_require_thawed() {
+    local pid
+    pid=$(rabbit_pid "$1") || die "$(rabbit_name "$1") is not running (rabbitmq-up starts it)"
+    ! rabbit_frozen "$pid" || die "$(rabbit_name "$1") is frozen (pid $pid): rabbitmq-signal $1 CONT first"
+}
+
 plugin_cmd_rabbitmq_stop_app() {
     require_controller "${1:-}"
     local node=$1
-    rabbit_pid "$node" >/dev/null || die "$(rabbit_name "$node") is not running"
+    rabbit_require_thawed "$node"
     if ! rabbit_app_running "$node"; then
         log "rabbit app on $(rabbit_name "$node") already stopped"
         return 0
@@ -417,7 +443,7 @@ plugin_cmd_rabbitmq_stop_app() {
 plugin_cmd_rabbitmq_start_app() {
     require_controller "${1:-}"
     local node=$1 running
-    rabbit_pid "$node" >/dev/null || die "$(rabbit_name "$node") is not running (rabbitmq-up starts it)"
+    rabbit_require_thawed "$node"
     if rabbit_app_running "$node"; then
         log "rabbit app on $(rabbit_name "$node") already running"
         return 0
@@ -521,6 +547,10 @@ end.'
 # partition. The query is bounded by RABBIT_CTL_TIMEOUT, and a frozen broker is not queried at all.
 rabbit_status_line() {
     local node=$1 pid view rc=0 cut=""
+    if ! ns_exists "$(node_ns "$node")"; then
+        printf 'rabbitmq %-5s namespace %s missing\n' "$node" "$(node_ns "$node")"
+        return 1
+    fi
     rabbit_nft_table_exists "$node" && cut=" nft-partitioned"
     if ! pid=$(rabbit_pid "$node"); then
         if [[ -s $(rabbit_dir "$node")/broker.lab.pid ]]; then
@@ -548,14 +578,17 @@ rabbit_status_line() {
 
 plugin_cmd_rabbitmq_status() {
     local node rc=0
-    require_tool jq
     for node in "${CONTROLLERS[@]}"; do rabbit_status_line "$node" || rc=1; done
     return "$rc"
 }
 
 plugin_cmd_rabbitmq_reset() {
-    local node dir
-    for node in "${CONTROLLERS[@]}"; do rabbit_kill "$node"; done
+    local node dir pids
+    mapfile -t pids < <(rabbit_all_pids)
+    if ((${#pids[@]} > 0)); then
+        rabbit_terminate KILL 5 "${pids[@]}" # their data goes next: no graceful stop needed
+        did "killed ${#pids[@]} broker(s): ${pids[*]}"
+    fi
     for node in "${CONTROLLERS[@]}"; do
         if ns_exists "$(node_ns "$node")" && rabbit_nft_table_exists "$node"; then
             ip netns exec "$(node_ns "$node")" nft delete table inet "$RABBIT_NFT_TABLE"
@@ -596,16 +629,21 @@ plugin_status_rabbitmq() {
     return 0
 }
 
-# `down` kills everything in the namespaces, brokers and epmd included, and the nft tables go with
-# them. What it cannot see: a broker or epmd whose namespace was deleted under it.
+# `down` would SIGKILL the brokers 5 s after SIGTERM, just before they finish a graceful stop
+# (~6 s): stop them here first, so the next rabbitmq-up finds clean data. The nft tables go with
+# the namespaces. `down` cannot see a broker or epmd whose namespace was deleted under it: those
+# are found here by their records (broker: marker argument; epmd: PID and start time).
 plugin_down_rabbitmq() {
-    local node pid orphans=()
+    local node pid pids epmds=()
+    mapfile -t pids < <(rabbit_all_pids)
+    if ((${#pids[@]} > 0)); then
+        log "SIGTERM ${#pids[@]} rabbitmq broker(s): ${pids[*]}"
+        rabbit_terminate TERM "$RABBIT_DOWN_TIMEOUT" "${pids[@]}"
+    fi
     for node in "${CONTROLLERS[@]}"; do
-        [[ -d $(rabbit_dir "$node") ]] || continue
-        if pid=$(rabbit_pid "$node") && [[ -z $(ip netns identify "$pid" 2>/dev/null) ]]; then orphans+=("$pid"); fi
-        if pid=$(rabbit_epmd_pid "$node") && [[ -z $(ip netns identify "$pid" 2>/dev/null) ]]; then orphans+=("$pid"); fi
+        if pid=$(rabbit_epmd_pid "$node") && [[ -z $(ip netns identify "$pid" 2>/dev/null) ]]; then epmds+=("$pid"); fi
     done
-    pids_terminate "orphaned rabbitmq/epmd" ${orphans[@]+"${orphans[@]}"}
+    pids_terminate "orphaned epmd" ${epmds[@]+"${epmds[@]}"}
     for node in "${CONTROLLERS[@]}"; do
         rm -f "$(rabbit_dir "$node")/broker.lab.pid" "$(rabbit_dir "$node")/epmd.lab.pid"
     done
