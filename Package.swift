@@ -86,6 +86,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: swiftSettings),
         .testTarget(name: "GaleraProbeTests", dependencies: ["GaleraProbe", "HACore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MQProbeTests", dependencies: ["MQProbe", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "HACLITests", dependencies: ["HACLI", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["HACore"], swiftSettings: swiftSettings),
     ]

@@ -12,6 +12,7 @@ enum APIRoutes {
         addAdmin(router, context)
         VIPRoutes.add(router, context)
         GaleraRoutes.add(router, context)
+        RabbitMQRoutes.add(router, context)
         return SignedCallResponder(inner: router.buildResponder(), context: context)
     }
 

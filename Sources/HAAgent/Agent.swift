@@ -36,6 +36,7 @@ public struct Agent: Sendable {
                                             port: config.cluster.agentCheckPort)),
         ]
         if let probe = context.galera { services.append(.init(service: GaleraService(probe: probe))) }
+        if let probe = context.rabbitmq { services.append(.init(service: MQService(probe: probe))) }
         if let tracker = context.galeraWriter { services.append(.init(service: GaleraWriterService(tracker: tracker))) }
         // Shutdown runs in reverse: the HTTP server stops first, then the VIPs are handed over.
         if let engine = context.vip { services.append(.init(service: VIPService(context: context, engine: engine))) }

@@ -2,6 +2,7 @@ import Foundation
 import GaleraProbe
 import HACore
 import Logging
+import MQProbe
 import Prometheus
 import Synchronization
 import VIPManager
@@ -28,6 +29,8 @@ public final class AgentContext: Sendable {
     public let galera: GaleraProbe?
     /// The local server's recovery actions when `galera:` is configured.
     public let galeraControl: GaleraNodeControl?
+    /// The RabbitMQ probe when `rabbitmq:` is configured.
+    public let rabbitmq: MQProbe?
     /// The designated-writer choice when `galera:` is configured (peers fetched with signed calls).
     let galeraWriter: GaleraWriterTracker?
 
@@ -61,6 +64,12 @@ public final class AgentContext: Sendable {
             drained: { nodeState.drained }, logger: logger)
         self.galera = config.galera.map {
             GaleraProbe(config: $0, address: node.address, board: board, clock: clock, logger: logger)
+        }
+        // Its own HTTP client: a probe runs five management calls at once, and while a peer hangs
+        // some of them stall for the whole probe; they must not queue the agent's peer calls.
+        self.rabbitmq = config.rabbitmq.map {
+            MQProbe(config: $0, controller: node.name, address: node.address, board: board,
+                    http: HTTPClient(threads: MQService.httpThreads), clock: clock, logger: logger)
         }
         self.galeraControl = config.galera.map {
             GaleraNodeControl(node: node.name, config: $0, directory: config.directory)
@@ -109,6 +118,9 @@ public final class AgentContext: Sendable {
         let old = config
         if old.galera != loaded.galera {
             logger.warning("galera changed: takes effect at the next agent restart")
+        }
+        if old.rabbitmq != loaded.rabbitmq {
+            logger.warning("rabbitmq changed: takes effect at the next agent restart")
         }
         if old.vips != loaded.vips {
             logger.warning("vips changed: VIP changes take effect at the next agent restart")

@@ -1,5 +1,6 @@
 import GaleraProbe
 import HACore
+import MQProbe
 
 /// Builds `GET /v1/status` from the snapshots; no probe runs here.
 enum StatusBuilder {
@@ -30,7 +31,7 @@ enum StatusBuilder {
         return [
             vipModule(context),
             galeraModule(context),
-            placeholder("rabbitmq", configured: config.rabbitmq != nil),
+            rabbitmqModule(context),
             placeholder("compute", configured: config.compute != nil),
         ]
     }
@@ -46,6 +47,18 @@ enum StatusBuilder {
         let detail = [s?.localStateComment, s?.clusterStatus, s?.clusterSize.map { "size \($0)" }, writer]
             .compactMap { $0 }.joined(separator: ", ")
         return ModuleStatus(name: "galera", state: .ok, detail: detail)
+    }
+
+    static func rabbitmqModule(_ context: AgentContext) -> ModuleStatus {
+        guard let probe = context.rabbitmq else { return ModuleStatus(name: "rabbitmq", state: .off, detail: "section absent") }
+        guard let entry = context.board.read(MQProbe.checkName, now: context.clock.now) else {
+            return ModuleStatus(name: "rabbitmq", state: .degraded, detail: "no result yet")
+        }
+        if entry.status != .passing { return ModuleStatus(name: "rabbitmq", state: .degraded, detail: entry.reason) }
+        let s = probe.snapshot.status
+        let running = s?.clusterNodes.map { nodes in "\(nodes.filter(\.running).count)/\(nodes.count) nodes running" }
+        let trip = s?.roundTripMs.map { String(format: "round trip %.2f ms", $0) }
+        return ModuleStatus(name: "rabbitmq", state: .ok, detail: [running, trip].compactMap { $0 }.joined(separator: ", "))
     }
 
     static func vipModule(_ context: AgentContext) -> ModuleStatus {

@@ -8,7 +8,7 @@ public struct Hactl: AsyncParsableCommand {
         commandName: "hactl",
         abstract: "High availability for an OpenStack control plane: the node agent and the operator CLI.",
         version: HACoreVersion.string,
-        subcommands: [AgentCommand.self, StatusCommand.self, VIPCommand.self, NodeCommand.self, GaleraCommand.self, ConfigCommand.self, VersionCommand.self])
+        subcommands: [AgentCommand.self, StatusCommand.self, VIPCommand.self, NodeCommand.self, GaleraCommand.self, RabbitMQCommand.self, ConfigCommand.self, VersionCommand.self])
 
     public init() {}
 

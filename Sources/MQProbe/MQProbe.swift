@@ -1,8 +1,373 @@
 import HACore
+import Logging
+import Synchronization
 
-/// Placeholder for the MQProbe module: nothing is implemented yet, and the agent reports it as such.
+/// The MQProbe module as the agent reports it.
 public enum MQProbeModule {
     public static let name = "mqprobe"
-    /// False until the module's issue lands; the agent's status says "not implemented".
-    public static let implemented = false
+    /// The probe, the verdict and the status are implemented; the agent wires endpoints and CLI.
+    public static let implemented = true
+}
+
+/// Probes the local RabbitMQ node once per `interval` and publishes the verdict to the
+/// ``HealthBoard`` under `rabbitmq`; keeps the last status for `hactl rabbitmq status`.
+///
+/// Each probe runs, concurrently, the management API calls (``MQManagement``, over HACore's
+/// ``HTTPClient``) and an AMQP publish/confirm/consume round trip on a dedicated worker thread that
+/// owns one persistent connection (``MQWorker``), and decides with ``MQVerdict`` as soon as the
+/// answers fix the verdict (a memory alarm does not wait for the blocked round trip).
+///
+/// Threading: `Sendable`; librabbitmq runs only on the worker thread and curl only on the HTTP
+/// client's threads, never on Swift's cooperative pool. State shared with callers (the current worker,
+/// the snapshot) is behind a `Mutex`; ``snapshot`` is a lock and a copy.
+///
+/// Timeouts: every probe races one outer deadline of exactly `timeout` on the injected clock. At the
+/// deadline the verdict is taken on what answered (`probe timeout after 2s` when neither side did)
+/// and the caller resumes at once; a worker still busy is retired and the next probe starts a new
+/// worker and connection. At most ``maxStuckWorkers`` abandoned workers may be alive at once; beyond
+/// that the round trip fails at once (`round trip: N earlier round trips still stuck`) instead of
+/// starting another thread. The worker's own waits (socket open, handshake, RPCs, frames) are bounded
+/// by the same deadline, so an abandoned worker normally exits right after it.
+///
+/// The passwords are read from their files through ``SecretFile`` on every AMQP connect and once per
+/// probe for the management API; they are never logged or kept.
+public final class MQProbe: Sendable {
+    /// The health board entry this probe publishes (also the agent-check word and `/health/rabbitmq`).
+    public static let checkName = "rabbitmq"
+    /// Abandoned (hung) workers allowed alive at once before probes stop starting new threads.
+    public static let maxStuckWorkers = 4
+
+    /// What the probe last saw, for `hactl rabbitmq status` and `/v1/status`.
+    public struct Snapshot: Sendable, Equatable {
+        /// The latest probe's result (also published to the board); `nil` before the first probe.
+        public var result: CheckResult?
+        /// What the latest probe saw (the parts that answered); `nil` before the first probe.
+        public var status: MQStatus?
+        /// When `status` was taken.
+        public var statusAt: MonotonicInstant?
+        /// How long the latest probe took (the timeout for one that timed out).
+        public var duration: Duration?
+        /// CPU time (user + system) the worker thread spent on the latest successful round trip,
+        /// reconnecting included; the management calls run on the HTTP client's threads and are not in it.
+        public var roundTripCPUTime: Duration?
+
+        public init(result: CheckResult? = nil, status: MQStatus? = nil, statusAt: MonotonicInstant? = nil,
+                    duration: Duration? = nil, roundTripCPUTime: Duration? = nil) {
+            self.result = result
+            self.status = status
+            self.statusAt = statusAt
+            self.duration = duration
+            self.roundTripCPUTime = roundTripCPUTime
+        }
+    }
+
+    private struct State {
+        var worker: MQWorker?
+        var generation = 0
+        var probes: UInt64 = 0
+        /// Generations of retired workers whose thread has not exited yet.
+        var stuck: Set<Int> = []
+        var snapshot = Snapshot()
+    }
+
+    public let config: RabbitMQConfig
+    /// The Erlang node probed (`config.nodeName(on: controller)`).
+    public let node: String
+    public let target: AMQPTarget
+    private let management: MQManagement
+    private let board: HealthBoard
+    private let clock: any HAClock
+    private let logger: Logger
+    private let open: MQWorker.Opener
+    private let state = Mutex(State())
+
+    /// A probe of `controller`'s node, whose controller address is `address`: AMQP on `amqp.port` and
+    /// the management API on `management.port` there, both over TCP.
+    ///
+    /// Nothing connects until the first probe. `http` should have a thread per management call (five
+    /// run at once, and while a peer hangs some stall for the whole probe), and be the probe's own so
+    /// those stalls never queue anyone else's calls. `logger` gets status changes at `notice` (metadata
+    /// `rabbitmq.status`, `rabbitmq.reason`), failures and timeouts at `debug`.
+    public convenience init(config: RabbitMQConfig, controller: String, address: IPAddress, board: HealthBoard,
+                            http: HTTPClient, clock: any HAClock, logger: Logger) {
+        let target = AMQPTarget(config: config, address: address)
+        let management = MQManagement(config: config, controller: controller, address: address) {
+            (request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse in
+            try await http.execute(request)
+        }
+        self.init(config: config, target: target, management: management, board: board, clock: clock,
+                  logger: logger) { (deadline: ContinuousClock.Instant) throws(MQError) -> any MQSession in
+            try AMQPConnection(target: target, deadline: deadline)
+        }
+    }
+
+    init(config: RabbitMQConfig, target: AMQPTarget, management: MQManagement, board: HealthBoard,
+         clock: any HAClock, logger: Logger, open: @escaping MQWorker.Opener) {
+        self.config = config
+        self.node = management.node
+        self.target = target
+        self.management = management
+        self.board = board
+        self.clock = clock
+        self.logger = logger
+        self.open = open
+    }
+
+    deinit {
+        // A forgotten probe must not leave its thread and connection behind.
+        shutdown()
+    }
+
+    /// The last probe's result and status; a copy under a lock, never waits on a probe.
+    public var snapshot: Snapshot { state.withLock { $0.snapshot } }
+
+    /// Abandoned workers still stuck in librabbitmq (diagnostics and tests).
+    public var stuckWorkers: Int { state.withLock { $0.stuck.count } }
+
+    /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
+    ///
+    /// Returns within `timeout` (on the injected clock) whatever the broker does. Cancelling the
+    /// calling task returns critical `probe cancelled` at once and records nothing. Safe to call
+    /// concurrently with ``run()``: round trips share the worker and queue on it, each probe with its
+    /// own deadline.
+    @discardableResult
+    public func probe() async -> CheckResult {
+        await probe(lastAnswered: nil)
+    }
+
+    /// One probe whose deadline counts from `lastAnswered` (see ``deadline(start:lastAnswered:)``).
+    func probe(lastAnswered: MonotonicInstant?) async -> CheckResult {
+        let start = clock.now
+        guard let outcome = await attempt(start: start, deadline: deadline(start: start, lastAnswered: lastAnswered)) else {
+            return .critical("probe cancelled", at: clock.now)
+        }
+        state.withLock { state in
+            state.snapshot.result = outcome.result
+            state.snapshot.duration = outcome.result.at - start
+            state.snapshot.status = outcome.status
+            state.snapshot.statusAt = outcome.result.at
+            if let cpu = outcome.cpuTime { state.snapshot.roundTripCPUTime = cpu }
+        }
+        return outcome.result
+    }
+
+    /// Probes every `interval` and publishes each result to the board under ``checkName`` until the
+    /// calling task is cancelled; then retires the worker and returns.
+    ///
+    /// The entry is registered first (critical "no result yet"). A probe that times out is followed
+    /// by the next one at once if `interval` has already passed.
+    public func run() async {
+        board.register(name: Self.checkName, interval: config.interval, at: clock.now)
+        var previous: CheckResult?
+        var lastAnswered: MonotonicInstant?
+        while !Task.isCancelled {
+            let start = clock.now
+            let result = await probe(lastAnswered: lastAnswered)
+            if Task.isCancelled { break }
+            if !result.reason.hasPrefix(MQVerdict.timeoutPrefix) { lastAnswered = start }
+            board.publish(name: Self.checkName, status: result.status, last: result, interval: config.interval)
+            logChange(from: previous, to: result)
+            previous = result
+            do { try await clock.sleep(until: max(start + config.interval, clock.now), tolerance: nil) } catch { break }
+        }
+        shutdown()
+    }
+
+    /// Retires the current worker: its thread closes the connection and exits (after the round trip
+    /// in hand, if any). Later probes start a new worker. Never blocks.
+    public func shutdown() {
+        let worker = state.withLock { state in
+            defer { state.worker = nil }
+            return state.worker
+        }
+        worker?.retire()
+    }
+
+    // MARK: - One probe
+
+    private struct Outcome {
+        var result: CheckResult
+        var status: MQStatus
+        var cpuTime: Duration?
+    }
+
+    /// The outer deadline of a probe starting at `start`: `timeout` after the start of the last probe
+    /// the broker answered (`lastAnswered`), so `timeout` bounds how long a hung broker goes
+    /// unreported; at least `timeout / 2` after `start`, so a probe always has time to answer.
+    /// With `interval <= timeout / 2` a hang is reported within `timeout`.
+    func deadline(start: MonotonicInstant, lastAnswered: MonotonicInstant?) -> MonotonicInstant {
+        guard let lastAnswered else { return start + config.timeout }
+        return max(lastAnswered + config.timeout, start + config.timeout / 2)
+    }
+
+    /// One probe against the deadline; `nil` when the calling task was cancelled.
+    private func attempt(start: MonotonicInstant, deadline: MonotonicInstant) async -> Outcome? {
+        let collector = MQProbeCollector(timeout: config.timeout)
+        let worker = startRoundTrip(collector, deadline: deadline)
+        let calls = startManagement(collector, deadline: deadline)
+        let end = await collector.race.run(until: deadline, on: clock, timedOut: .timedOut, cancelled: .cancelled)
+        let observation = collector.close()
+        for call in calls { call.cancel() }
+        // A worker whose round trip has not come back is busy past its caller: leave it behind.
+        if let worker, observation.roundTrip == nil, end != .decided { abandon(worker) }
+        switch end {
+        case .cancelled:
+            return nil
+        case .timedOut:
+            logger.debug("rabbitmq probe reached its deadline",
+                         metadata: ["rabbitmq.target": "\(target)", "rabbitmq.answered": "\(answered(observation))"])
+        case .decided:
+            break
+        }
+        let verdict = MQVerdict.evaluate(observation, timeout: config.timeout)
+        if case .failure(let error)? = observation.roundTrip {
+            logger.debug("rabbitmq round trip failed", metadata: ["rabbitmq.error": "\(error)", "rabbitmq.target": "\(target)"])
+        }
+        let at = end == .timedOut ? deadline : clock.now
+        let cpu = (try? observation.roundTrip?.get())?.cpuTime
+        return Outcome(result: verdict.result(at: at), status: observation.status(node: node), cpuTime: cpu)
+    }
+
+    /// Queues the round trip on the worker (started if there is none); the worker, or nil when too
+    /// many abandoned ones are stuck (the round trip is then recorded as failed at once).
+    private func startRoundTrip(_ collector: MQProbeCollector, deadline: MonotonicInstant) -> MQWorker? {
+        let (worker, created, id) = state.withLock { state -> (MQWorker?, Bool, String) in
+            state.probes &+= 1
+            let id = "hactl-\(state.probes)-\(UInt64.random(in: 0...UInt64.max))"
+            if let worker = state.worker { return (worker, false, id) }
+            guard state.stuck.count < Self.maxStuckWorkers else { return (nil, false, id) }
+            state.generation += 1
+            let generation = state.generation
+            let worker = MQWorker(generation: generation, open: open) { [weak self] in
+                _ = self?.state.withLock { $0.stuck.remove(generation) }
+            }
+            state.worker = worker
+            return (worker, true, id)
+        }
+        guard let worker else {
+            let stuck = stuckWorkers
+            logger.debug("rabbitmq round trip skipped: earlier ones still stuck", metadata: ["rabbitmq.stuck": "\(stuck)"])
+            let error = MQError(stage: .roundTrip, message: "\(stuck) earlier round trips still stuck")
+            collector.record { $0.roundTrip = .failure(error) }
+            return nil
+        }
+        if created { logger.debug("rabbitmq probe worker started", metadata: ["rabbitmq.target": "\(target)"]) }
+        // The worker's waits use the monotonic system clock; the budget is what is left on ours.
+        let budget = max(.zero, clock.now.duration(to: deadline))
+        worker.submit(MQWorker.Job(id: id, deadline: .now + budget) { result in
+            collector.record { $0.roundTrip = result }
+        })
+        return worker
+    }
+
+    /// Starts the management calls as child tasks of no one (cancelled by the caller when the probe
+    /// ends); each records its answer in `collector`.
+    private func startManagement(_ collector: MQProbeCollector, deadline: MonotonicInstant) -> [Task<Void, Never>] {
+        let auth: BasicAuth
+        switch management.credentials() {
+        case .failure(let error):
+            collector.record { o in
+                o.node = .failure(error)
+                o.localAlarms = .failure(error)
+                o.quorumCritical = .failure(error)
+                o.mirrorSyncCritical = .failure(error)
+                o.cluster = .failure(error)
+            }
+            return []
+        case .success(let credentials):
+            auth = credentials
+        }
+        let budget = max(.zero, clock.now.duration(to: deadline))
+        let api = management
+        return [
+            Task { let r = await api.nodeStats(auth: auth, timeout: budget); collector.record { $0.node = r } },
+            Task {
+                let r = await api.healthCheck(MQManagement.localAlarmsPath, auth: auth, timeout: budget)
+                collector.record { $0.localAlarms = r }
+            },
+            Task {
+                let r = await api.healthCheck(MQManagement.quorumCriticalPath, auth: auth, timeout: budget)
+                collector.record { $0.quorumCritical = r }
+            },
+            Task {
+                let r = await api.healthCheck(MQManagement.mirrorSyncCriticalPath, auth: auth, timeout: budget)
+                collector.record { $0.mirrorSyncCritical = r }
+            },
+            Task { let r = await api.clusterNodes(auth: auth, timeout: budget); collector.record { $0.cluster = r } },
+        ]
+    }
+
+    /// Leaves a worker whose round trip did not return in time: it exits when its waits give up.
+    private func abandon(_ worker: MQWorker) {
+        state.withLock { state in
+            guard state.worker === worker else { return }
+            state.worker = nil
+            state.stuck.insert(worker.generation)
+        }
+        worker.retire()
+    }
+
+    private func answered(_ o: MQObservation) -> String {
+        let parts: [(String, Bool)] = [("node", o.node != nil), ("local_alarms", o.localAlarms != nil),
+                                       ("quorum", o.quorumCritical != nil), ("mirror_sync", o.mirrorSyncCritical != nil),
+                                       ("cluster", o.cluster != nil), ("round_trip", o.roundTrip != nil)]
+        return parts.filter(\.1).map(\.0).joined(separator: ",")
+    }
+
+    /// A change of status is worth an operator's attention; a new failure reason is worth a line.
+    private func logChange(from previous: CheckResult?, to result: CheckResult) {
+        let metadata: Logger.Metadata = [
+            "rabbitmq.status": "\(result.status.rawValue)",
+            "rabbitmq.previous_status": "\(previous?.status.rawValue ?? "none")",
+            "rabbitmq.reason": "\(result.reason)",
+            "rabbitmq.node": "\(node)",
+        ]
+        if previous?.status != result.status {
+            logger.notice("rabbitmq status changed", metadata: metadata)
+        } else if result.status != .passing, previous?.reason != result.reason {
+            logger.info("rabbitmq failure reason changed", metadata: metadata)
+        }
+    }
+}
+
+/// The parts of one probe as they arrive, and the race that ends the probe: settled as soon as the
+/// answers decide the verdict (or all arrived), else by the deadline or the caller's cancellation.
+///
+/// Thread-safe: parts arrive from the worker thread and from HTTP tasks; the observation is behind a
+/// `Mutex`. After ``close()`` late parts are dropped, so the probe's result never changes under it.
+final class MQProbeCollector: Sendable {
+    enum End: Sendable, Equatable { case decided, timedOut, cancelled }
+
+    let race = DeadlineRace<End>()
+    private let timeout: Duration
+    private let state = Mutex((observation: MQObservation(), closed: false))
+
+    init(timeout: Duration) {
+        self.timeout = timeout
+    }
+
+    /// Applies one answer; settles the race when the probe can end now.
+    func record(_ update: (inout MQObservation) -> Void) {
+        let done = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            update(&state.observation)
+            return Self.canEnd(state.observation, timeout: timeout)
+        }
+        if done { race.settle(.decided) }
+    }
+
+    /// Stops accepting answers and returns what arrived.
+    func close() -> MQObservation {
+        state.withLock { state in
+            state.closed = true
+            return state.observation
+        }
+    }
+
+    /// Everything answered, or a failure is already certain (a passing verdict still waits for the
+    /// cluster view, which the status shows).
+    static func canEnd(_ observation: MQObservation, timeout: Duration) -> Bool {
+        if observation.complete { return true }
+        return MQVerdict.decided(observation) && !MQVerdict.evaluate(observation, timeout: timeout).isPassing
+    }
 }

@@ -1,0 +1,139 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// One dedicated thread that owns one persistent AMQP session and runs round trips on it, one at a
+/// time, in submission order.
+///
+/// Threading: the session exists only as a local of the worker's thread (librabbitmq connections are
+/// thread-confined); other threads talk to the worker through `mailbox` (a `Mutex`) and the `wakeup`
+/// semaphore, and get results through the completion closures, which run on the worker's thread.
+/// Blocking C calls therefore never touch Swift's cooperative pool.
+///
+/// Lifetime: ``retire()`` makes the thread close its session and exit once the round trip in hand
+/// (if any) returns; jobs still queued are dropped (their callers have their own deadlines). A worker
+/// stuck on a hung broker is retired and left behind; it exits when its own deadline-bounded waits
+/// give up.
+final class MQWorker: Sendable {
+    /// Opens a session, bounded by the deadline.
+    typealias Opener = @Sendable (ContinuousClock.Instant) throws(MQError) -> any MQSession
+    typealias Completion = @Sendable (Result<MQRoundTrip, MQError>) -> Void
+
+    struct Job: Sendable {
+        var id: String
+        var deadline: ContinuousClock.Instant
+        var completion: Completion
+    }
+
+    private struct Mailbox {
+        var jobs: [Job] = []
+        var retired = false
+    }
+
+    /// Distinguishes this worker from its predecessors (thread name `hactl-rabbitmq-N`).
+    let generation: Int
+    private let open: Opener
+    private let onExit: @Sendable () -> Void
+    private let mailbox = Mutex(Mailbox())
+    private let wakeup = DispatchSemaphore(value: 0)
+
+    /// Starts the thread at once; it sleeps until the first ``submit(_:)`` and connects then.
+    /// `onExit` runs on the worker's thread as its last act, after the session is closed.
+    init(generation: Int, open: @escaping Opener, onExit: @escaping @Sendable () -> Void) {
+        self.generation = generation
+        self.open = open
+        self.onExit = onExit
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "hactl-rabbitmq-\(generation)"
+        thread.stackSize = 512 << 10
+        thread.start()
+    }
+
+    /// Queues one round trip; `job.completion` runs on the worker's thread. Never blocks. A retired
+    /// worker drops the job.
+    func submit(_ job: Job) {
+        let accepted = mailbox.withLock { box in
+            guard !box.retired else { return false }
+            box.jobs.append(job)
+            return true
+        }
+        if accepted { wakeup.signal() }
+    }
+
+    /// Asks the thread to close its session and exit after the job in hand. Never blocks; idempotent.
+    func retire() {
+        let first = mailbox.withLock { box in
+            defer { box.retired = true }
+            return !box.retired
+        }
+        if first { wakeup.signal() }
+    }
+
+    private var retired: Bool { mailbox.withLock { $0.retired } }
+
+    private func loop() {
+        var session: (any MQSession)?
+        while true {
+            wakeup.wait()
+            let job: Job? = mailbox.withLock { box in
+                guard !box.retired, !box.jobs.isEmpty else { return nil }
+                return box.jobs.removeFirst()
+            }
+            guard let job else {
+                if retired { break }
+                continue
+            }
+            let cpuBefore = Self.threadCPUTime()
+            var result = run(job, on: &session)
+            if case .success(var trip) = result, let before = cpuBefore, let after = Self.threadCPUTime() {
+                trip.cpuTime = after - before
+                result = .success(trip)
+            }
+            job.completion(result)
+        }
+        session?.close()
+        session = nil
+        onExit()
+    }
+
+    /// One round trip on the kept session, connecting first when there is none.
+    ///
+    /// Any error drops the session. A kept session that turns out dead (the broker restarted or
+    /// dropped it) gets one fresh connection within the same job, so a restart does not show as a
+    /// spurious failure, unless the worker was retired meanwhile (its caller gave up) or no time is
+    /// left.
+    private func run(_ job: Job, on session: inout (any MQSession)?) -> Result<MQRoundTrip, MQError> {
+        let reused = session != nil
+        do throws(MQError) {
+            let current: any MQSession
+            if let session { current = session } else { current = try open(job.deadline) }
+            session = current
+            return .success(try current.roundTrip(id: job.id, deadline: job.deadline))
+        } catch {
+            session = nil
+            guard reused, error.connectionLost, !retired, ContinuousClock.now < job.deadline else { return .failure(error) }
+        }
+        do throws(MQError) {
+            let fresh = try open(job.deadline)
+            session = fresh
+            return .success(try fresh.roundTrip(id: job.id, deadline: job.deadline))
+        } catch {
+            session = nil
+            return .failure(error)
+        }
+    }
+
+    /// User + system CPU time of the calling thread (`getrusage(RUSAGE_THREAD)`), nil where unsupported.
+    static func threadCPUTime() -> Duration? {
+        #if os(Linux)
+        var usage = rusage()
+        // RUSAGE_THREAD (1) is behind _GNU_SOURCE, which Swift's Glibc module does not define.
+        guard getrusage(__rusage_who_t(1), &usage) == 0 else { return nil }
+        let micros = Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000
+            + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+        return .microseconds(micros)
+        #else
+        return nil
+        #endif
+    }
+}
