@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: the three-controller lab end to end. Builds the lab with a three-node Galera cluster
-# and HAProxy, starts three agents, shows the cluster, moves the Galera writer by stopping the
-# writer's mariadbd while writes go on through HAProxy, drains and resumes ctl2, and tears
-# everything down.
+# `make demo`: the three-controller lab end to end. Builds the lab with a three-node Galera cluster,
+# a three-node RabbitMQ cluster and HAProxy, starts three agents, shows the cluster, moves the
+# Galera writer by stopping the writer's mariadbd while writes go on through HAProxy, stops one
+# RabbitMQ app, drains and resumes ctl2, and tears everything down.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 lab="$here/lab.sh"
@@ -46,7 +46,10 @@ step "Galera: one mariadbd per controller (MariaDB 10.11 + galera-4, rsync SST)"
 bash "$lab" galera-up
 bash "$lab" galera-status
 
-step "config check (the lab made the cluster secret and the Galera password)"
+step "RabbitMQ: one broker per controller (3.10, rabbit@ctlN, pause_minority)"
+bash "$lab" rabbitmq-up
+
+step "config check (the lab made the cluster secret and the Galera and RabbitMQ passwords)"
 "$HACTL_BIN" config check "$config"
 
 step "three agents, HAProxy in the client namespace (writer :3306 -> /health/galera/writer, readers :3307)"
@@ -80,6 +83,17 @@ echo "designated writer right after the rejoin: $(writer_of)"
 wait_for 20 bash -c "[[ \$(ip netns exec client curl -s -o /dev/null -w '%{http_code}' http://198.18.0.11:9780/health/galera/writer) == 200 ]]"
 echo "designated writer after the hold-down: $(writer_of)"
 echo "rows on ctl3: $(bash "$lab" galera-sql ctl3 'SELECT COUNT(*) FROM labdb.writes')"
+
+step "RabbitMQ: every broker proves a publish/consume round trip; stop ctl2's app"
+wait_for 20 bash -c "[[ \$(ip netns exec client curl -s -o /dev/null -w '%{http_code}' http://198.18.0.12:9780/health/rabbitmq) == 200 ]]"
+hactl rabbitmq status
+bash "$lab" rabbitmq-stop-app ctl2
+wait_for 10 bash -c "[[ \$(ip netns exec client curl -s -o /dev/null -w '%{http_code}' http://198.18.0.12:9780/health/rabbitmq) == 503 ]]"
+echo "GET /health/rabbitmq on ctl2: $(health 198.18.0.12 /health/rabbitmq) $(ip netns exec client curl -s http://198.18.0.12:9780/health/rabbitmq)"
+echo "agent-check ctl2 'rabbitmq': $(agent_check 198.18.0.12 rabbitmq)"
+bash "$lab" rabbitmq-start-app ctl2
+wait_for 20 bash -c "[[ \$(ip netns exec client curl -s -o /dev/null -w '%{http_code}' http://198.18.0.12:9780/health/rabbitmq) == 200 ]]"
+echo "after start_app: GET /health/rabbitmq on ctl2: $(health 198.18.0.12 /health/rabbitmq)"
 
 step "drain ctl2"
 echo "agent-check ctl2 'node' before: $(agent_check 198.18.0.12 node)"
