@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# /health/rabbitmq under load and what a probe costs: wrk from the client namespace against ctl1's
+# agent (a real three-node RabbitMQ 3.10 cluster behind it); then the agent's CPU time (user+sys
+# from /proc) over an idle minute divided by the probes it ran, with and without the rest of the
+# agent's work (an agent without the rabbitmq section is measured the same way). Prints figures;
+# asserts nothing.
+#
+# Anchors (measured by the issue on this machine kind): `rabbitmq-diagnostics check_running`
+# 0.47 s wall and ~0.65 CPU-s per call; the management API's own alarms check 9.6k req/s, all of
+# it load on the broker.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+lab="$root/examples/three-controller/lab.sh"
+export HACTL_BIN=${HACTL_BIN:-$root/.build/release/hactl}
+export LAB_PREFIX=${LAB_PREFIX:-bench-}
+export RUN=${RUN:-/tmp/hactl-bench-rabbitmq}
+export CONFIG=$RUN/cluster.yaml
+duration=${DURATION:-10}
+conns=${CONNECTIONS:-32}
+idle=${IDLE_SECONDS:-60}
+trap 'bash "$lab" down >/dev/null 2>&1 || true' EXIT
+
+command -v wrk >/dev/null || { echo "wrk not installed (scripts/install-deps.sh bench)" >&2; exit 2; }
+bash "$lab" down >/dev/null 2>&1 || true
+rm -rf "$RUN"
+mkdir -p "$RUN"
+bash "$lab" up >/dev/null
+bash "$lab" rabbitmq-up >/dev/null
+write_config() { # with or without the rabbitmq section
+  cat >"$CONFIG" <<YAML
+cluster: { name: bench, secret_file: cluster.key }
+controllers:
+  ctl1: { address: 198.18.0.11 }
+  ctl2: { address: 198.18.0.12 }
+  ctl3: { address: 198.18.0.13 }
+YAML
+  if [[ $1 == with ]]; then
+    cat >>"$CONFIG" <<YAML
+rabbitmq:
+  amqp: { port: 5672, user: hactl, password_file: rabbit.pass, vhost: / }
+  management: { port: 15672 }
+  interval: 1s
+  timeout: 2s
+YAML
+  fi
+}
+ns=$(bash "$lab" ns client)
+tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# CPU ticks of ctl1's agent over IDLE_SECONDS, and the probes it ran (from /metrics, else seconds).
+idle_cpu() {
+  local pid t0 t1 c0 c1
+  pid=$(cat "$RUN/ctl1/agent.pid")
+  sleep 3
+  c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
+  sleep "$idle"
+  c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N)
+  awk -v c="$((c1 - c0))" -v tck="$tck" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.4f %.1f\n", c / tck, t1 - t0 }'
+}
+
+write_config without
+bash "$lab" agents >/dev/null
+read -r base_cpu base_wall < <(idle_cpu)
+for n in ctl1 ctl2 ctl3; do bash "$lab" stop-agent "$n" >/dev/null; done
+
+write_config with
+bash "$lab" agents >/dev/null
+for _ in $(seq 1 50); do
+  [[ $(ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' http://198.18.0.11:9780/health/rabbitmq) == 200 ]] && break
+  sleep 0.2
+done
+read -r mq_cpu mq_wall < <(idle_cpu)
+echo "CPU per probe (ctl1's agent, user+sys over ${idle}s idle, 1 probe per second):"
+awk -v b="$base_cpu" -v bw="$base_wall" -v m="$mq_cpu" -v mw="$mq_wall" 'BEGIN {
+  printf "  agent without rabbitmq: %.3f CPU-s in %.1fs; with rabbitmq: %.3f CPU-s in %.1fs\n", b, bw, m, mw
+  printf "  => %.2f ms CPU per probe (the difference over %.0f probes), %.2f ms if all of it is counted\n", 1000 * (m - b * mw / bw) / mw, mw, 1000 * m / mw }'
+report=$(ip netns exec "$ns" curl -s http://198.18.0.11:9780/v1/rabbitmq)
+python3 -c 'import json,sys; r=json.loads(sys.argv[1]); s=r.get("rabbitmq") or {}; print("  last probe: %.2f ms wall, round trip %.3f ms (AMQP worker thread CPU %.3f ms)" % (r.get("probe_ms") or 0, s.get("round_trip_ms") or 0, r.get("round_trip_cpu_ms") or 0))' "$report"
+
+echo "GET /health/rabbitmq on ctl1, wrk -t2 -c$conns -d${duration}s from the client namespace:"
+ip netns exec "$ns" wrk -t2 -c"$conns" -d"${duration}s" --latency http://198.18.0.11:9780/health/rabbitmq | sed -n '1,20p'
