@@ -180,7 +180,10 @@ struct RabbitMQProbeTests {
                 let hung = await probe.probe()
                 let waited = clock.now - start
                 print("probe \(round) against the stopped broker returned after \(waited): \(hung.reason)")
-                #expect(hung == .critical("probe timeout after 500ms", at: hung.at))
+                // The round trip may still squeeze through while the signal reaches every beam
+                // thread; then only the management API is waited for.
+                #expect(hung.status == .critical)
+                #expect(hung.reason == "probe timeout after 500ms" || hung.reason == "probe timeout after 500ms waiting for management API")
                 #expect(waited >= .milliseconds(495))
                 #expect(waited <= .milliseconds(700))
             }
