@@ -14,7 +14,7 @@ export LAB_PREFIX=${LAB_PREFIX:-bench-}
 export RUN=${RUN:-/tmp/hactl-bench-galera}
 export CONFIG=$RUN/cluster.yaml
 duration=${DURATION:-10}
-conns=${CONNECTIONS:-32}
+conns=${CONNECTIONS:-32 8}   # wrk at saturation (32), and below it (8): p99 differs
 trap 'bash "$lab" down >/dev/null 2>&1 || true' EXIT
 
 command -v wrk >/dev/null || { echo "wrk not installed (scripts/install-deps.sh bench)" >&2; exit 2; }
@@ -41,8 +41,10 @@ done
 show_status() { bash "$lab" galera-sql ctl1 "SHOW GLOBAL STATUS LIKE 'Com_show_status'" | awk '{print $2}'; }
 before=$(show_status)
 t0=$(date +%s.%N)
-echo "GET /health/galera on ctl1, wrk -t2 -c$conns -d${duration}s from the client namespace:"
-ip netns exec "$ns" wrk -t2 -c"$conns" -d"${duration}s" --latency http://198.18.0.11:9780/health/galera | sed -n '1,20p'
+for c in $conns; do
+  echo "GET /health/galera on ctl1, wrk -t2 -c$c -d${duration}s from the client namespace:"
+  ip netns exec "$ns" wrk -t2 -c"$c" -d"${duration}s" --latency http://198.18.0.11:9780/health/galera | sed -n '3,4p;6,11p;13,14p'
+done
 t1=$(date +%s.%N)
 after=$(show_status)
 # The second reading itself counts one statement.

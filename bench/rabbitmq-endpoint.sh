@@ -16,7 +16,7 @@ export LAB_PREFIX=${LAB_PREFIX:-bench-}
 export RUN=${RUN:-/tmp/hactl-bench-rabbitmq}
 export CONFIG=$RUN/cluster.yaml
 duration=${DURATION:-10}
-conns=${CONNECTIONS:-32}
+conns=${CONNECTIONS:-32 8}   # wrk at saturation (32), and below it (8): p99 differs
 idle=${IDLE_SECONDS:-60}
 trap 'bash "$lab" down >/dev/null 2>&1 || true' EXIT
 
@@ -78,5 +78,7 @@ awk -v b="$base_cpu" -v bw="$base_wall" -v m="$mq_cpu" -v mw="$mq_wall" 'BEGIN {
 report=$(ip netns exec "$ns" curl -s http://198.18.0.11:9780/v1/rabbitmq)
 python3 -c 'import json,sys; r=json.loads(sys.argv[1]); s=r.get("rabbitmq") or {}; print("  last probe: %.2f ms wall, round trip %.3f ms (AMQP worker thread CPU %.3f ms)" % (r.get("probe_ms") or 0, s.get("round_trip_ms") or 0, r.get("round_trip_cpu_ms") or 0))' "$report"
 
-echo "GET /health/rabbitmq on ctl1, wrk -t2 -c$conns -d${duration}s from the client namespace:"
-ip netns exec "$ns" wrk -t2 -c"$conns" -d"${duration}s" --latency http://198.18.0.11:9780/health/rabbitmq | sed -n '1,20p'
+for c in $conns; do
+  echo "GET /health/rabbitmq on ctl1, wrk -t2 -c$c -d${duration}s from the client namespace:"
+  ip netns exec "$ns" wrk -t2 -c"$c" -d"${duration}s" --latency http://198.18.0.11:9780/health/rabbitmq | sed -n '3,4p;6,11p;13,14p'
+done

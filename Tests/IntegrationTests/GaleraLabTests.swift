@@ -57,6 +57,17 @@ struct GaleraLabTests {
         #expect(try lab.writers() == ["ctl2"], "no flapping back before the hold-down")
         #expect(try lab.eventually(.seconds(12)) { try lab.writers() == ["ctl1"] }, "back to ctl1 after the 5s hold-down")
 
+        // read_only passes where the config allows it (ctl2's agent restarted with the allowance).
+        try Lab.galeraConfig(extra: "").replacingOccurrences(of: "  timeout: 2s\n", with: "  timeout: 2s\n  available_when_readonly: true\n")
+            .write(toFile: lab.config, atomically: true, encoding: .utf8)
+        try lab.check([Lab.script, "stop-agent", "ctl2"])
+        try lab.check([Lab.script, "start-agent", "ctl2"])
+        try lab.sql("ctl2", "SET GLOBAL read_only=ON")
+        #expect(try lab.eventually(.seconds(5)) { try lab.galeraHealth("ctl2").code == 200 }, "read_only allowed -> 200")
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(try lab.galeraHealth("ctl2").code == 200, "still 200 with read_only=ON")
+        try lab.sql("ctl2", "SET GLOBAL read_only=OFF")
+
         // kill -9 of two nodes: the survivor has lost quorum.
         try lab.check([Lab.script, "galera-signal", "ctl2", "KILL"])
         try lab.check([Lab.script, "galera-signal", "ctl3", "KILL"])
