@@ -20,7 +20,7 @@ public enum GaleraProbeModule {
 /// every probe also races an outer deadline on the injected clock: `timeout` after the start of the
 /// last probe the server answered (so a server that hangs just after a probe is reported within
 /// `timeout` of the hang, not `interval + timeout`), but never less than half of `timeout` after the
-/// probe's own start (see ``deadline(start:lastAnswered:)``). At the deadline
+/// probe's own start (see ``ProbeLoop/deadline(start:lastAnswered:timeout:)``). At the deadline
 /// the result is critical `probe timeout after <timeout>` and the caller resumes at once; the stuck
 /// worker is retired (it closes its connection from its own thread when libmariadb returns) and the
 /// next probe starts a new worker and connection. At most ``maxStuckWorkers`` abandoned workers may
@@ -111,13 +111,13 @@ public final class GaleraProbe: Sendable {
     /// concurrently with ``run()``: probes share the worker and queue on it, each with its own deadline.
     @discardableResult
     public func probe() async -> CheckResult {
-        await probe(lastAnswered: nil)
+        await probe(deadline: clock.now + config.timeout)
     }
 
-    /// One probe whose deadline counts from `lastAnswered` (see ``deadline(start:lastAnswered:)``).
-    func probe(lastAnswered: MonotonicInstant?) async -> CheckResult {
+    /// One probe racing `deadline` (the loop's, see ``ProbeLoop/deadline(start:lastAnswered:timeout:)``).
+    func probe(deadline: MonotonicInstant) async -> CheckResult {
         let start = clock.now
-        guard let outcome = await attempt(start: start, deadline: deadline(start: start, lastAnswered: lastAnswered)) else {
+        guard let outcome = await attempt(start: start, deadline: deadline) else {
             return .critical("probe cancelled", at: clock.now)
         }
         state.withLock { state in
@@ -138,19 +138,9 @@ public final class GaleraProbe: Sendable {
     /// by the next one at once if `interval` has already passed, so a hung server is re-probed on a
     /// fresh connection without delay.
     public func run() async {
-        board.register(name: Self.checkName, interval: config.interval, at: clock.now)
-        var previous: CheckResult?
-        var lastAnswered: MonotonicInstant?
-        while !Task.isCancelled {
-            let start = clock.now
-            let result = await probe(lastAnswered: lastAnswered)
-            if Task.isCancelled { break }
-            if !result.reason.hasPrefix(GaleraVerdict.timeoutPrefix) { lastAnswered = start }
-            board.publish(name: Self.checkName, status: result.status, last: result, interval: config.interval)
-            logChange(from: previous, to: result)
-            previous = result
-            do { try await clock.sleep(until: max(start + config.interval, clock.now), tolerance: nil) } catch { break }
-        }
+        let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
+                             timeoutPrefix: GaleraVerdict.timeoutPrefix)
+        await loop.run(board: board, clock: clock, logger: logger) { deadline in await probe(deadline: deadline) }
         shutdown()
     }
 
@@ -173,15 +163,6 @@ public final class GaleraProbe: Sendable {
         case finished(Result<GaleraStatus, GaleraError>)
         case timedOut
         case cancelled
-    }
-
-    /// The outer deadline of a probe starting at `start`: `timeout` after the start of the last probe
-    /// the server answered (`lastAnswered`), so `timeout` bounds how long a hung server goes
-    /// unreported; at least `timeout / 2` after `start`, so a probe always has time to answer.
-    /// With `interval <= timeout / 2` (the default 1s/2s) a hang is reported within `timeout`.
-    func deadline(start: MonotonicInstant, lastAnswered: MonotonicInstant?) -> MonotonicInstant {
-        guard let lastAnswered else { return start + config.timeout }
-        return max(lastAnswered + config.timeout, start + config.timeout / 2)
     }
 
     /// One probe against the deadline; `nil` when the calling task was cancelled.
@@ -236,19 +217,5 @@ public final class GaleraProbe: Sendable {
             state.stuck.insert(worker.generation)
         }
         worker.retire()
-    }
-
-    /// A change of status is worth an operator's attention; a new failure reason is worth a line.
-    private func logChange(from previous: CheckResult?, to result: CheckResult) {
-        let metadata: Logger.Metadata = [
-            "galera.status": "\(result.status.rawValue)",
-            "galera.previous_status": "\(previous?.status.rawValue ?? "none")",
-            "galera.reason": "\(result.reason)",
-        ]
-        if previous?.status != result.status {
-            logger.notice("galera status changed", metadata: metadata)
-        } else if result.status != .passing, previous?.reason != result.reason {
-            logger.info("galera failure reason changed", metadata: metadata)
-        }
     }
 }

@@ -132,13 +132,13 @@ public final class MQProbe: Sendable {
     /// own deadline.
     @discardableResult
     public func probe() async -> CheckResult {
-        await probe(lastAnswered: nil)
+        await probe(deadline: clock.now + config.timeout)
     }
 
-    /// One probe whose deadline counts from `lastAnswered` (see ``deadline(start:lastAnswered:)``).
-    func probe(lastAnswered: MonotonicInstant?) async -> CheckResult {
+    /// One probe racing `deadline` (the loop's, see ``ProbeLoop/deadline(start:lastAnswered:timeout:)``).
+    func probe(deadline: MonotonicInstant) async -> CheckResult {
         let start = clock.now
-        guard let outcome = await attempt(start: start, deadline: deadline(start: start, lastAnswered: lastAnswered)) else {
+        guard let outcome = await attempt(start: start, deadline: deadline) else {
             return .critical("probe cancelled", at: clock.now)
         }
         state.withLock { state in
@@ -157,19 +157,9 @@ public final class MQProbe: Sendable {
     /// The entry is registered first (critical "no result yet"). A probe that times out is followed
     /// by the next one at once if `interval` has already passed.
     public func run() async {
-        board.register(name: Self.checkName, interval: config.interval, at: clock.now)
-        var previous: CheckResult?
-        var lastAnswered: MonotonicInstant?
-        while !Task.isCancelled {
-            let start = clock.now
-            let result = await probe(lastAnswered: lastAnswered)
-            if Task.isCancelled { break }
-            if !result.reason.hasPrefix(MQVerdict.timeoutPrefix) { lastAnswered = start }
-            board.publish(name: Self.checkName, status: result.status, last: result, interval: config.interval)
-            logChange(from: previous, to: result)
-            previous = result
-            do { try await clock.sleep(until: max(start + config.interval, clock.now), tolerance: nil) } catch { break }
-        }
+        let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
+                             timeoutPrefix: MQVerdict.timeoutPrefix, metadata: ["rabbitmq.node": "\(node)"])
+        await loop.run(board: board, clock: clock, logger: logger) { deadline in await probe(deadline: deadline) }
         shutdown()
     }
 
@@ -189,15 +179,6 @@ public final class MQProbe: Sendable {
         var result: CheckResult
         var status: MQStatus
         var cpuTime: Duration?
-    }
-
-    /// The outer deadline of a probe starting at `start`: `timeout` after the start of the last probe
-    /// the broker answered (`lastAnswered`), so `timeout` bounds how long a hung broker goes
-    /// unreported; at least `timeout / 2` after `start`, so a probe always has time to answer.
-    /// With `interval <= timeout / 2` a hang is reported within `timeout`.
-    func deadline(start: MonotonicInstant, lastAnswered: MonotonicInstant?) -> MonotonicInstant {
-        guard let lastAnswered else { return start + config.timeout }
-        return max(lastAnswered + config.timeout, start + config.timeout / 2)
     }
 
     /// One probe against the deadline; `nil` when the calling task was cancelled.
@@ -312,21 +293,6 @@ public final class MQProbe: Sendable {
                                        ("quorum", o.quorumCritical != nil), ("mirror_sync", o.mirrorSyncCritical != nil),
                                        ("cluster", o.cluster != nil), ("round_trip", o.roundTrip != nil)]
         return parts.filter(\.1).map(\.0).joined(separator: ",")
-    }
-
-    /// A change of status is worth an operator's attention; a new failure reason is worth a line.
-    private func logChange(from previous: CheckResult?, to result: CheckResult) {
-        let metadata: Logger.Metadata = [
-            "rabbitmq.status": "\(result.status.rawValue)",
-            "rabbitmq.previous_status": "\(previous?.status.rawValue ?? "none")",
-            "rabbitmq.reason": "\(result.reason)",
-            "rabbitmq.node": "\(node)",
-        ]
-        if previous?.status != result.status {
-            logger.notice("rabbitmq status changed", metadata: metadata)
-        } else if result.status != .passing, previous?.reason != result.reason {
-            logger.info("rabbitmq failure reason changed", metadata: metadata)
-        }
     }
 }
 

@@ -243,16 +243,6 @@ struct GaleraProbeDriverTests {
         await h.node.until(closes: 2)
     }
 
-    @Test("the probe deadline: timeout after the last answer, at least timeout / 2 after the start")
-    func deadlineRule() {
-        let h = Harness(FakeNode(.answer(Self.synced)), interval: .seconds(1), timeout: .seconds(2))
-        let t = MonotonicInstant(nanoseconds: 10_000_000_000)
-        #expect(h.probe.deadline(start: t, lastAnswered: nil) == t + .seconds(2))
-        #expect(h.probe.deadline(start: t, lastAnswered: t - .seconds(1)) == t + .seconds(1))
-        #expect(h.probe.deadline(start: t, lastAnswered: t - .seconds(5)) == t + .seconds(1))
-        #expect(h.probe.deadline(start: t, lastAnswered: t) == t + .seconds(2))
-    }
-
     @Test("the board reads stale when the loop stops publishing")
     func staleAfterStop() async {
         let h = Harness(FakeNode(.answer(Self.synced)))

@@ -1,0 +1,47 @@
+import HACore
+import Logging
+import Synchronization
+import Testing
+
+/// The module probes' loop: the deadline rule, one publish per interval, and that a timeout does
+/// not move the deadline's reference. Manual clock, scripted probe, no sleeping.
+@Suite("ProbeLoop")
+struct ProbeLoopTests {
+    @Test("the deadline: timeout after the last answer, at least timeout / 2 after the start")
+    func deadlineRule() {
+        let t = MonotonicInstant(nanoseconds: 10_000_000_000)
+        #expect(ProbeLoop.deadline(start: t, lastAnswered: nil, timeout: .seconds(2)) == t + .seconds(2))
+        #expect(ProbeLoop.deadline(start: t, lastAnswered: t - .seconds(1), timeout: .seconds(2)) == t + .seconds(1))
+        #expect(ProbeLoop.deadline(start: t, lastAnswered: t - .seconds(5), timeout: .seconds(2)) == t + .seconds(1))
+        #expect(ProbeLoop.deadline(start: t, lastAnswered: t, timeout: .seconds(2)) == t + .seconds(2))
+    }
+
+    @Test("each probe gets the deadline of the rule; results are published; a timeout keeps the reference")
+    func loopPassesDeadlines() async {
+        let clock = ManualClock(now: MonotonicInstant(nanoseconds: 1_000_000_000_000))
+        let start = clock.now
+        let board = HealthBoard()
+        let seen = Mutex<[MonotonicInstant]>([])
+        let loop = ProbeLoop(name: "thing", interval: .seconds(1), timeout: .seconds(2))
+        let results: [String] = ["ok", "probe timeout after 2s", "probe timeout after 2s", "ok"]
+        let running = Task {
+            await loop.run(board: board, clock: clock, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })) { deadline in
+                let n = seen.withLock { $0.append(deadline); return $0.count }
+                let reason = results[min(n, results.count) - 1]
+                return reason == "ok" ? .passing(at: clock.now) : .critical(reason, at: clock.now)
+            }
+        }
+        for step in 1...3 {
+            for _ in 0..<100_000 where clock.deadlines != [start + .seconds(step)] { await Task.yield() }
+            #expect(clock.deadlines == [start + .seconds(step)])
+            clock.advance(by: .seconds(1))
+        }
+        for _ in 0..<100_000 where seen.withLock({ $0.count }) < 4 { await Task.yield() }
+        running.cancel()
+        await running.value
+        // Probe 1 answered at start: probes 2 and 3 (timeouts) count from it, floored at timeout / 2;
+        // probe 4 still counts from probe 1's start.
+        #expect(seen.withLock { $0 } == [start + .seconds(2), start + .seconds(2), start + .seconds(3), start + .seconds(4)])
+        #expect(board.read("thing", now: clock.now)?.status == .passing)
+    }
+}
