@@ -1,13 +1,11 @@
-import Dispatch
-import Foundation
-import Synchronization
+import Glibc
+import HACore
 
 /// One dedicated thread that owns one persistent AMQP session and runs round trips on it, one at a
 /// time, in submission order.
 ///
-/// Threading: the session exists only as a local of the worker's thread (librabbitmq connections are
-/// thread-confined); other threads talk to the worker through `mailbox` (a `Mutex`) and the `wakeup`
-/// semaphore, and get results through the completion closures, which run on the worker's thread.
+/// Threading: a ``MailboxThread``; the session exists only on that thread (librabbitmq connections
+/// are thread-confined), and results come back through the completion closures, which run there.
 /// Blocking C calls therefore never touch Swift's cooperative pool.
 ///
 /// Lifetime: ``retire()`` makes the thread close its session and exit once the round trip in hand
@@ -25,75 +23,45 @@ final class MQWorker: Sendable {
         var completion: Completion
     }
 
-    private struct Mailbox {
-        var jobs: [Job] = []
-        var retired = false
-    }
-
     /// Distinguishes this worker from its predecessors (thread name `hactl-rabbitmq-N`).
     let generation: Int
-    private let open: Opener
-    private let onExit: @Sendable () -> Void
-    private let mailbox = Mutex(Mailbox())
-    private let wakeup = DispatchSemaphore(value: 0)
+    private let thread: MailboxThread<Job>
 
     /// Starts the thread at once; it sleeps until the first ``submit(_:)`` and connects then.
     /// `onExit` runs on the worker's thread as its last act, after the session is closed.
     init(generation: Int, open: @escaping Opener, onExit: @escaping @Sendable () -> Void) {
         self.generation = generation
-        self.open = open
-        self.onExit = onExit
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "hactl-rabbitmq-\(generation)"
-        thread.stackSize = 512 << 10
-        thread.start()
+        thread = MailboxThread(name: "hactl-rabbitmq-\(generation)", makeHandler: { Handler(open: open) }, onExit: onExit)
     }
 
     /// Queues one round trip; `job.completion` runs on the worker's thread. Never blocks. A retired
     /// worker drops the job.
-    func submit(_ job: Job) {
-        let accepted = mailbox.withLock { box in
-            guard !box.retired else { return false }
-            box.jobs.append(job)
-            return true
-        }
-        if accepted { wakeup.signal() }
-    }
+    func submit(_ job: Job) { thread.submit(job) }
 
     /// Asks the thread to close its session and exit after the job in hand. Never blocks; idempotent.
-    func retire() {
-        let first = mailbox.withLock { box in
-            defer { box.retired = true }
-            return !box.retired
-        }
-        if first { wakeup.signal() }
-    }
+    func retire() { thread.retire() }
 
-    private var retired: Bool { mailbox.withLock { $0.retired } }
-
-    private func loop() {
+    /// The worker thread's state: the one session, confined to that thread.
+    private struct Handler: MailboxHandler {
+        let open: Opener
         var session: (any MQSession)?
-        while true {
-            wakeup.wait()
-            let job: Job? = mailbox.withLock { box in
-                guard !box.retired, !box.jobs.isEmpty else { return nil }
-                return box.jobs.removeFirst()
-            }
-            guard let job else {
-                if retired { break }
-                continue
-            }
-            let cpuBefore = Self.threadCPUTime()
-            var result = run(job, on: &session)
-            if case .success(var trip) = result, let before = cpuBefore, let after = Self.threadCPUTime() {
+
+        init(open: @escaping Opener) { self.open = open }
+
+        mutating func handle(_ job: Job, retired: () -> Bool) {
+            let cpuBefore = MQWorker.threadCPUTime()
+            var result = MQWorker.run(job, on: &session, open: open, retired: retired)
+            if case .success(var trip) = result, let before = cpuBefore, let after = MQWorker.threadCPUTime() {
                 trip.cpuTime = after - before
                 result = .success(trip)
             }
             job.completion(result)
         }
-        session?.close()
-        session = nil
-        onExit()
+
+        mutating func finish() {
+            session?.close()
+            session = nil
+        }
     }
 
     /// One round trip on the kept session, connecting first when there is none.
@@ -102,7 +70,8 @@ final class MQWorker: Sendable {
     /// dropped it) gets one fresh connection within the same job, so a restart does not show as a
     /// spurious failure, unless the worker was retired meanwhile (its caller gave up) or no time is
     /// left.
-    private func run(_ job: Job, on session: inout (any MQSession)?) -> Result<MQRoundTrip, MQError> {
+    fileprivate static func run(_ job: Job, on session: inout (any MQSession)?, open: Opener,
+                                retired: () -> Bool) -> Result<MQRoundTrip, MQError> {
         let reused = session != nil
         do throws(MQError) {
             let current: any MQSession
@@ -111,7 +80,7 @@ final class MQWorker: Sendable {
             return .success(try current.roundTrip(id: job.id, deadline: job.deadline))
         } catch {
             session = nil
-            guard reused, error.connectionLost, !retired, ContinuousClock.now < job.deadline else { return .failure(error) }
+            guard reused, error.connectionLost, !retired(), ContinuousClock.now < job.deadline else { return .failure(error) }
         }
         do throws(MQError) {
             let fresh = try open(job.deadline)
