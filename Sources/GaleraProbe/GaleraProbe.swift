@@ -55,13 +55,6 @@ public final class GaleraProbe: Sendable {
         }
     }
 
-    private struct State {
-        var worker: GaleraWorker?
-        var generation = 0
-        /// Generations of retired workers whose thread has not exited yet.
-        var stuck: Set<Int> = []
-        var snapshot = Snapshot()
-    }
 
     public let config: GaleraConfig
     public let target: GaleraTarget
@@ -69,7 +62,8 @@ public final class GaleraProbe: Sendable {
     private let clock: any HAClock
     private let logger: Logger
     private let open: GaleraWorker.Opener
-    private let state = Mutex(State())
+    private let snapshotState = Mutex(Snapshot())
+    private let workers = WorkerSlot<GaleraWorker>(maxStuck: GaleraProbe.maxStuckWorkers)
 
     /// A probe of the node at `address` (this node's controller address), or of `config.socket`.
     ///
@@ -99,10 +93,10 @@ public final class GaleraProbe: Sendable {
     }
 
     /// The last probe's result and status; a copy under a lock, never waits on a probe.
-    public var snapshot: Snapshot { state.withLock { $0.snapshot } }
+    public var snapshot: Snapshot { snapshotState.withLock { $0 } }
 
     /// Abandoned workers still stuck in libmariadb (diagnostics and tests).
-    public var stuckWorkers: Int { state.withLock { $0.stuck.count } }
+    public var stuckWorkers: Int { workers.stuck }
 
     /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
     ///
@@ -120,12 +114,12 @@ public final class GaleraProbe: Sendable {
         guard let outcome = await attempt(start: start, deadline: deadline) else {
             return .critical("probe cancelled", at: clock.now)
         }
-        state.withLock { state in
-            state.snapshot.result = outcome.result
-            state.snapshot.duration = outcome.result.at - start
+        snapshotState.withLock { snapshot in
+            snapshot.result = outcome.result
+            snapshot.duration = outcome.result.at - start
             if let status = outcome.status {
-                state.snapshot.status = status
-                state.snapshot.statusAt = outcome.result.at
+                snapshot.status = status
+                snapshot.statusAt = outcome.result.at
             }
         }
         return outcome.result
@@ -147,11 +141,7 @@ public final class GaleraProbe: Sendable {
     /// Retires the current worker: its thread closes the connection and exits (after the probe in
     /// hand, if any). Later probes start a new worker. Never blocks.
     public func shutdown() {
-        let worker = state.withLock { state in
-            defer { state.worker = nil }
-            return state.worker
-        }
-        worker?.retire()
+        workers.retireCurrent()
     }
 
     private struct Outcome {
@@ -194,16 +184,8 @@ public final class GaleraProbe: Sendable {
 
     /// The worker to probe on, started if there is none; `nil` while too many abandoned ones are stuck.
     private func currentWorker() -> GaleraWorker? {
-        let (worker, created) = state.withLock { state -> (GaleraWorker?, Bool) in
-            if let worker = state.worker { return (worker, false) }
-            guard state.stuck.count < Self.maxStuckWorkers else { return (nil, false) }
-            state.generation += 1
-            let generation = state.generation
-            let worker = GaleraWorker(generation: generation, open: open) { [weak self] in
-                _ = self?.state.withLock { $0.stuck.remove(generation) }
-            }
-            state.worker = worker
-            return (worker, true)
+        let (worker, created) = workers.current { generation, onExit in
+            GaleraWorker(generation: generation, open: open, onExit: onExit)
         }
         if created { logger.debug("galera probe worker started", metadata: ["galera.target": "\(target)"]) }
         return worker
@@ -211,11 +193,6 @@ public final class GaleraProbe: Sendable {
 
     /// Leaves a worker whose probe did not return in time: it exits when libmariadb gives up.
     private func abandon(_ worker: GaleraWorker) {
-        state.withLock { state in
-            guard state.worker === worker else { return }
-            state.worker = nil
-            state.stuck.insert(worker.generation)
-        }
-        worker.retire()
+        workers.abandon(worker)
     }
 }

@@ -8,7 +8,7 @@ import HACore
 /// Lifetime: ``retire()`` makes the thread close its session and exit once the probe in hand (if
 /// any) returns; probes still queued are dropped (their callers have their own deadlines). A worker
 /// stuck in a hung server is retired and left behind; it exits when libmariadb's own timeouts fire.
-final class GaleraWorker: Sendable {
+final class GaleraWorker: RetirableWorker {
     typealias Opener = @Sendable () throws(GaleraError) -> any GaleraSession
     typealias Completion = @Sendable (Result<GaleraStatus, GaleraError>) -> Void
 

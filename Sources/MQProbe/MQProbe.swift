@@ -62,11 +62,7 @@ public final class MQProbe: Sendable {
     }
 
     private struct State {
-        var worker: MQWorker?
-        var generation = 0
         var probes: UInt64 = 0
-        /// Generations of retired workers whose thread has not exited yet.
-        var stuck: Set<Int> = []
         var snapshot = Snapshot()
     }
 
@@ -80,6 +76,7 @@ public final class MQProbe: Sendable {
     private let logger: Logger
     private let open: MQWorker.Opener
     private let state = Mutex(State())
+    private let workers = WorkerSlot<MQWorker>(maxStuck: MQProbe.maxStuckWorkers)
 
     /// A probe of `controller`'s node, whose controller address is `address`: AMQP on `amqp.port` and
     /// the management API on `management.port` there, both over TCP.
@@ -122,7 +119,7 @@ public final class MQProbe: Sendable {
     public var snapshot: Snapshot { state.withLock { $0.snapshot } }
 
     /// Abandoned workers still stuck in librabbitmq (diagnostics and tests).
-    public var stuckWorkers: Int { state.withLock { $0.stuck.count } }
+    public var stuckWorkers: Int { workers.stuck }
 
     /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
     ///
@@ -166,11 +163,7 @@ public final class MQProbe: Sendable {
     /// Retires the current worker: its thread closes the connection and exits (after the round trip
     /// in hand, if any). Later probes start a new worker. Never blocks.
     public func shutdown() {
-        let worker = state.withLock { state in
-            defer { state.worker = nil }
-            return state.worker
-        }
-        worker?.retire()
+        workers.retireCurrent()
     }
 
     // MARK: - One probe
@@ -212,18 +205,12 @@ public final class MQProbe: Sendable {
     /// Queues the round trip on the worker (started if there is none); the worker, or nil when too
     /// many abandoned ones are stuck (the round trip is then recorded as failed at once).
     private func startRoundTrip(_ collector: MQProbeCollector, deadline: MonotonicInstant) -> MQWorker? {
-        let (worker, created, id) = state.withLock { state -> (MQWorker?, Bool, String) in
+        let id = state.withLock { state in
             state.probes &+= 1
-            let id = "hactl-\(state.probes)-\(UInt64.random(in: 0...UInt64.max))"
-            if let worker = state.worker { return (worker, false, id) }
-            guard state.stuck.count < Self.maxStuckWorkers else { return (nil, false, id) }
-            state.generation += 1
-            let generation = state.generation
-            let worker = MQWorker(generation: generation, open: open) { [weak self] in
-                _ = self?.state.withLock { $0.stuck.remove(generation) }
-            }
-            state.worker = worker
-            return (worker, true, id)
+            return "hactl-\(state.probes)-\(UInt64.random(in: 0...UInt64.max))"
+        }
+        let (worker, created) = workers.current { generation, onExit in
+            MQWorker(generation: generation, open: open, onExit: onExit)
         }
         guard let worker else {
             let stuck = stuckWorkers
@@ -280,12 +267,7 @@ public final class MQProbe: Sendable {
 
     /// Leaves a worker whose round trip did not return in time: it exits when its waits give up.
     private func abandon(_ worker: MQWorker) {
-        state.withLock { state in
-            guard state.worker === worker else { return }
-            state.worker = nil
-            state.stuck.insert(worker.generation)
-        }
-        worker.retire()
+        workers.abandon(worker)
     }
 
     private func answered(_ o: MQObservation) -> String {

@@ -12,7 +12,7 @@ import HACore
 /// (if any) returns; jobs still queued are dropped (their callers have their own deadlines). A worker
 /// stuck on a hung broker is retired and left behind; it exits when its own deadline-bounded waits
 /// give up.
-final class MQWorker: Sendable {
+final class MQWorker: RetirableWorker {
     /// Opens a session, bounded by the deadline.
     typealias Opener = @Sendable (ContinuousClock.Instant) throws(MQError) -> any MQSession
     typealias Completion = @Sendable (Result<MQRoundTrip, MQError>) -> Void
