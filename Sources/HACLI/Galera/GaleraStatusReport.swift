@@ -5,29 +5,17 @@ import HACore
 /// The cluster's Galera view from every controller's `GET /v1/galera`: each node's verdict and wsrep
 /// state, and whether the agents agree on one writer. Pure.
 public struct GaleraStatusReport: Codable, Sendable, Equatable {
-    public struct NodeView: Codable, Sendable, Equatable {
-        public var node: String
-        public var reachable: Bool
-        public var error: String?
-        public var report: GaleraReport?
-    }
-
-    public var nodes: [NodeView]
+    public var nodes: [NodeAnswer<GaleraReport>]
     /// The writer every reachable agent designates; nil when they disagree or none is designated.
     public var writer: String?
     public var problems: [String]
 
     public init(answers: [(Controller, Result<GaleraReport, AgentClientError>)]) {
-        nodes = answers.map { controller, result in
-            switch result {
-            case .success(let report): NodeView(node: controller.name, reachable: true, error: nil, report: report)
-            case .failure(let error): NodeView(node: controller.name, reachable: false, error: error.description, report: nil)
-            }
-        }
+        nodes = NodeAnswer.all(answers)
         var problems: [String] = []
         for node in nodes {
             if let report = node.report, report.status != .passing { problems.append("\(node.node): \(report.reason)") }
-            if let error = node.error { problems.append("\(node.node) unreachable: \(error)") }
+            if let unreachable = node.unreachableProblem { problems.append(unreachable) }
         }
         let views = Set(nodes.compactMap { $0.report }.map { $0.writer ?? "none" })
         if views.count > 1 {
@@ -44,10 +32,7 @@ public struct GaleraStatusReport: Codable, Sendable, Equatable {
     }
 
     /// 4 when a controller is unreachable, 3 when a node fails or the writer is not agreed, else 0.
-    public var exitCode: Int32 {
-        if nodes.contains(where: { !$0.reachable }) { return ExitStatus.unreachable }
-        return problems.isEmpty ? ExitStatus.ok : ExitStatus.degraded
-    }
+    public var exitCode: Int32 { NodeAnswer.exitCode(nodes, problems: problems) }
 
     public func renderTable() -> String {
         var rows = [["NODE", "HEALTH", "STATE", "CLUSTER", "SIZE", "SEQNO", "RECV Q", "FLOW CTL", "WRITER"]]

@@ -4,27 +4,15 @@ import MQProbe
 
 /// The cluster's RabbitMQ view from every controller's `GET /v1/rabbitmq`. Pure.
 public struct RabbitMQStatusReport: Codable, Sendable, Equatable {
-    public struct NodeView: Codable, Sendable, Equatable {
-        public var node: String
-        public var reachable: Bool
-        public var error: String?
-        public var report: MQReport?
-    }
-
-    public var nodes: [NodeView]
+    public var nodes: [NodeAnswer<MQReport>]
     public var problems: [String]
 
     public init(answers: [(Controller, Result<MQReport, AgentClientError>)]) {
-        nodes = answers.map { controller, result in
-            switch result {
-            case .success(let report): NodeView(node: controller.name, reachable: true, error: nil, report: report)
-            case .failure(let error): NodeView(node: controller.name, reachable: false, error: error.description, report: nil)
-            }
-        }
+        nodes = NodeAnswer.all(answers)
         var problems: [String] = []
         for node in nodes {
             if let report = node.report, report.status != .passing { problems.append("\(node.node): \(report.reason)") }
-            if let error = node.error { problems.append("\(node.node) unreachable: \(error)") }
+            if let unreachable = node.unreachableProblem { problems.append(unreachable) }
         }
         // Passing nodes that see different sets of running nodes are in different partitions.
         let views = Set(nodes.compactMap { n -> String? in
@@ -40,10 +28,7 @@ public struct RabbitMQStatusReport: Codable, Sendable, Equatable {
     }
 
     /// 4 when a controller is unreachable, 3 when a node fails or the views disagree, else 0.
-    public var exitCode: Int32 {
-        if nodes.contains(where: { !$0.reachable }) { return ExitStatus.unreachable }
-        return problems.isEmpty ? ExitStatus.ok : ExitStatus.degraded
-    }
+    public var exitCode: Int32 { NodeAnswer.exitCode(nodes, problems: problems) }
 
     public func renderTable() -> String {
         var rows = [["NODE", "BROKER", "HEALTH", "RUNNING", "PARTITIONS", "ALARMS", "CRITICAL", "ROUND TRIP", "FD", "CLUSTER (running)"]]
