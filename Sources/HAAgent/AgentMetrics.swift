@@ -36,6 +36,27 @@ public struct AgentMetrics: Sendable {
                              help: "HAProxy agent-check requests by service (unknown ones counted as 'unknown')")
     }
 
+    /// A module's verdict at scrape time: 0 passing, 2 critical (`galera`, `galera.writer`, `rabbitmq`).
+    func moduleStatus(_ entry: String) -> Gauge {
+        registry.makeGauge(name: "hactl_module_status", labels: [("entry", entry)],
+                           help: "Module verdict as its endpoint answers: 0 passing, 1 warning, 2 critical")
+    }
+
+    /// How long the module's last probe took (`galera`, `rabbitmq`).
+    func probeDuration(_ module: String) -> Gauge {
+        registry.makeGauge(name: "hactl_probe_duration_seconds", labels: [("module", module)],
+                           help: "Wall time of the module's last probe")
+    }
+
+    var rabbitmqRoundTrip: Gauge {
+        registry.makeGauge(name: "hactl_rabbitmq_round_trip_seconds",
+                           help: "Publish-to-delivery time of the last AMQP round trip (absent value: 0)")
+    }
+
+    var galeraLastCommitted: Gauge {
+        registry.makeGauge(name: "hactl_galera_last_committed", help: "wsrep_last_committed of the last status read")
+    }
+
     func checkStatus(_ name: String) -> Gauge {
         registry.makeGauge(name: "hactl_check_status", labels: [("check", name)],
                            help: "Debounced local check status: 0 passing, 1 warning, 2 critical")

@@ -75,9 +75,23 @@ enum StatusBuilder {
         context.metrics.startTime.set(seconds(context.uptime))
         context.metrics.drained.set(Double(context.nodeState.drained ? 1 : 0))
         let now = context.clock.now
+        func level(_ status: HealthStatus?) -> Double { status == .passing ? 0 : status == .warning ? 1 : 2 }
         for check in context.config.checks {
-            let status = context.board.read(check.name, now: now)?.status ?? .critical
-            context.metrics.checkStatus(check.name).set(Double(status == .passing ? 0 : status == .warning ? 1 : 2))
+            context.metrics.checkStatus(check.name).set(level(context.board.read(check.name, now: now)?.status))
+        }
+        if let probe = context.galera {
+            for entry in [GaleraProbe.checkName, GaleraWriterTracker.checkName] {
+                context.metrics.moduleStatus(entry).set(level(context.board.read(entry, now: now)?.status))
+            }
+            let snapshot = probe.snapshot
+            if let duration = snapshot.duration { context.metrics.probeDuration("galera").set(seconds(duration)) }
+            if let seqno = snapshot.status?.lastCommitted { context.metrics.galeraLastCommitted.set(Double(seqno)) }
+        }
+        if let probe = context.rabbitmq {
+            context.metrics.moduleStatus(MQProbe.checkName).set(level(context.board.read(MQProbe.checkName, now: now)?.status))
+            let snapshot = probe.snapshot
+            if let duration = snapshot.duration { context.metrics.probeDuration("rabbitmq").set(seconds(duration)) }
+            context.metrics.rabbitmqRoundTrip.set((snapshot.status?.roundTripMs ?? 0) / 1000)
         }
     }
 

@@ -81,8 +81,14 @@ struct RabbitMQWiringTests {
                 #expect(body.contains("\"rabbit_node\":\"rabbit@ctl1\""))
                 #expect(body.contains("\"reason\":\"memory alarm\""))
             }
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                #expect(String(buffer: r.body).contains("hactl_module_status{entry=\"rabbitmq\"} 2"))
+            }
             f.context.board.publish(name: "rabbitmq", status: .passing, last: .passing(at: f.clock.now), interval: .seconds(1))
             try await client.execute(uri: "/health/rabbitmq", method: .get) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                #expect(String(buffer: r.body).contains("hactl_module_status{entry=\"rabbitmq\"} 0"))
+            }
             #expect(AgentCheckAnswer.answer("rabbitmq", context: f.context).line == "up")
         }
     }
