@@ -1,3 +1,4 @@
+import GaleraProbe
 import HACore
 
 /// What a module-backed endpoint or agent-check says: the module's board entry when it publishes
@@ -13,6 +14,12 @@ enum ModuleHealth {
         default: false
         }
         guard configured else { return (false, "\(module) not configured") }
+        // The writer entry is refreshed once per round; the node's own verdict is newer between
+        // rounds, and a failing node must never stay writer until the next round.
+        if key == GaleraWriterTracker.checkName {
+            let local = verdict(GaleraProbe.checkName, context: context)
+            if !local.ok { return local }
+        }
         guard let entry = context.board.read(key, now: context.clock.now) else {
             if key == GaleraWriterTracker.checkName { return (false, HealthBoard.noResultReason) }
             return (false, "\(module) module not implemented in this build")

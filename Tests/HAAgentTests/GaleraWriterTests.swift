@@ -155,6 +155,21 @@ struct GaleraWriterTests {
         #expect(h.endpoint?.reason == "rejecting queries")
     }
 
+    @Test("between rounds the writer endpoint follows the node's own verdict at once")
+    func endpointFollowsLocalVerdictBetweenRounds() async throws {
+        let f = try Fixture(extra: "galera: { user: hactl, password_file: galera.pass, port: 1, interval: 1s, timeout: 1s }")
+        defer { f.cleanup() }
+        f.context.board.publish(name: "galera", status: .passing, last: .passing(at: f.clock.now), interval: .seconds(1))
+        f.context.board.publish(name: GaleraWriterTracker.checkName, status: .passing, last: .passing(at: f.clock.now),
+                                interval: .seconds(1))
+        #expect(ModuleHealth.verdict(GaleraWriterTracker.checkName, context: f.context) == (true, "ok"))
+        // The node goes non-Primary; no tracker round has run since.
+        f.context.board.publish(name: "galera", status: .critical, last: .critical("non-Primary (cluster_status=non-Primary)", at: f.clock.now),
+                                interval: .seconds(1))
+        #expect(ModuleHealth.verdict(GaleraWriterTracker.checkName, context: f.context) == (false, "non-Primary (cluster_status=non-Primary)"))
+        #expect(AgentCheckAnswer.answer("galera-writer", context: f.context).line == "down #non-Primary (cluster_status=non-Primary)")
+    }
+
     @Test("the tracker's entry goes stale when rounds stop")
     func staleWhenStopped() async {
         let h = Harness(node: "ctl1")
