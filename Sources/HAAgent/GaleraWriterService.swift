@@ -10,6 +10,11 @@ import Synchronization
 /// ranks all controllers with ``WriterChoice`` (config order, hold-down) and publishes `galera.writer`
 /// to the board: passing only when the writer is this node and its own verdict passes.
 ///
+/// No two writers at once: a node that just became the writer answers 200 only when every peer
+/// answered this round and none still claims the role, or after ``takeoverDelay`` (by then every
+/// other agent has run a round and stepped down). Stepping down is immediate, and between rounds
+/// the endpoint also follows the node's own verdict (see `ModuleHealth`).
+///
 /// Every agent runs the same rule on the same inputs, so they agree; a peer that does not answer
 /// within ``peerTimeout`` counts as failing. The entry is registered with the probe interval, so a
 /// round that stalls turns the endpoint to `503 probe stale` rather than leaving a stale writer.
@@ -65,18 +70,29 @@ final class GaleraWriterTracker: Sendable {
 
     /// One round: gather every controller's candidacy, choose, publish.
     func round() async {
-        let candidates = await gather()
+        let gathered = await gather()
+        let candidates = gathered.map(\.candidate)
         let now = clock.now
-        let change = choice.withLock { $0.update(candidates, now: now) }
+        let (change, writer, since) = choice.withLock { choice in
+            let change = choice.update(candidates, now: now)
+            return (change, choice.writer, choice.since)
+        }
         if let change {
             logger.notice("galera writer changed", metadata: [
                 "galera.writer": .string(change.to ?? "none"), "galera.previous_writer": .string(change.from ?? "none"),
                 "galera.candidates": .string(candidates.map(\.description).joined(separator: "; "))])
         }
-        publish(writer: choice.withLock { $0.writer }, now: now)
+        // Another agent that still claims the writer, or one not heard from, may still answer 200
+        // until its next round: take over only once they have stepped down, or after the delay.
+        let holdouts = gathered.filter { $0.name != node && ($0.claimsWriter || !$0.answered) }.map(\.name)
+        publish(writer: writer, holdouts: holdouts, writerSince: since, now: now)
     }
 
-    func publish(writer: String?, now: MonotonicInstant) {
+    /// How long a new writer waits for agents that still claim the role (or did not answer) to step
+    /// down: every other agent runs a round, and finishes gathering, within this.
+    var takeoverDelay: Duration { interval + peerTimeout }
+
+    func publish(writer: String?, holdouts: [String] = [], writerSince: MonotonicInstant? = nil, now: MonotonicInstant) {
         let local = board.read(GaleraProbe.checkName, now: now)
         let result: CheckResult
         if let local, local.status != .passing {
@@ -84,7 +100,12 @@ final class GaleraWriterTracker: Sendable {
         } else if local == nil {
             result = .critical(HealthBoard.noResultReason, at: now)
         } else if writer == node {
-            result = .passing(at: now)
+            let waited = writerSince.map { now - $0 } ?? takeoverDelay
+            if holdouts.isEmpty || waited >= takeoverDelay {
+                result = .passing(at: now)
+            } else {
+                result = .critical("taking over as writer once \(holdouts.joined(separator: ", ")) stepped down", at: now)
+            }
         } else if let writer {
             result = .critical("not the designated writer (\(writer) is)", at: now)
         } else {
@@ -93,36 +114,51 @@ final class GaleraWriterTracker: Sendable {
         board.publish(name: Self.checkName, status: result.status, last: result, interval: interval)
     }
 
+    /// One controller as a round saw it.
+    struct Seen: Sendable {
+        var name: String
+        var candidate: WriterChoice.Candidate
+        /// This node, or a peer whose report arrived this round.
+        var answered: Bool
+        /// A peer whose own choice is itself: it may be answering 200 on its writer endpoint.
+        var claimsWriter: Bool
+    }
+
     /// Every controller in config order: this node from the board, the others over the network.
-    func gather() async -> [WriterChoice.Candidate] {
-        await withTaskGroup(of: (Int, WriterChoice.Candidate).self) { group in
+    func gather() async -> [Seen] {
+        await withTaskGroup(of: (Int, Seen).self) { group in
             for (index, controller) in controllers.enumerated() {
-                group.addTask { (index, await self.candidate(controller)) }
+                group.addTask { (index, await self.see(controller)) }
             }
-            var out = [WriterChoice.Candidate?](repeating: nil, count: controllers.count)
-            for await (index, candidate) in group { out[index] = candidate }
+            var out = [Seen?](repeating: nil, count: controllers.count)
+            for await (index, seen) in group { out[index] = seen }
             return out.compactMap { $0 }
         }
     }
 
-    private func candidate(_ controller: Controller) async -> WriterChoice.Candidate {
-        if controller.name == node {
+    private func see(_ controller: Controller) async -> Seen {
+        let name = controller.name
+        if name == node {
             guard let entry = board.read(GaleraProbe.checkName, now: clock.now), entry.status == .passing else {
-                return .failing(controller.name)
+                return Seen(name: name, candidate: .failing(name), answered: true, claimsWriter: false)
             }
-            return .passing(controller.name, since: entry.since)
+            return Seen(name: name, candidate: .passing(name, since: entry.since), answered: true, claimsWriter: false)
         }
         let report: GaleraReport
-        guard let fetch = fetch.withLock({ $0 }) else { return .failing(controller.name) }
+        guard let fetch = fetch.withLock({ $0 }) else {
+            return Seen(name: name, candidate: .failing(name), answered: false, claimsWriter: false)
+        }
         do throws(AgentClientError) { report = try await fetch(controller) } catch {
-            logger.debug("galera peer report unavailable", metadata: ["peer": .string(controller.name), "error": .string(error.description)])
-            return .failing(controller.name)
+            logger.debug("galera peer report unavailable", metadata: ["peer": .string(name), "error": .string(error.description)])
+            return Seen(name: name, candidate: .failing(name), answered: false, claimsWriter: false)
         }
         let received = clock.now
+        let claims = report.writer == name && report.status == .passing
         guard report.status == .passing, let passingFor = report.passingForSeconds, passingFor >= 0 else {
-            return .failing(controller.name)
+            return Seen(name: name, candidate: .failing(name), answered: true, claimsWriter: claims)
         }
-        return .passing(controller.name, since: received - .milliseconds(Int64(passingFor * 1000)))
+        return Seen(name: name, candidate: .passing(name, since: received - .milliseconds(Int64(passingFor * 1000))),
+                    answered: true, claimsWriter: claims)
     }
 }
 

@@ -23,14 +23,20 @@ struct GaleraWriterTests {
     final class Peers: Sendable {
         enum Answer: Sendable { case passing(forSeconds: Double), failing(String), unreachable }
         let answers = Mutex<[String: Answer]>([:])
-        func set(_ node: String, _ answer: Answer) { answers.withLock { $0[node] = answer } }
+        /// Peers whose own choice is themselves.
+        let claiming = Mutex<Set<String>>([])
+        func set(_ node: String, _ answer: Answer, claims: Bool = false) {
+            answers.withLock { $0[node] = answer }
+            claiming.withLock { if claims { $0.insert(node) } else { $0.remove(node) } }
+        }
 
         var fetch: GaleraWriterTracker.Fetch {
             { controller throws(AgentClientError) in
                 switch self.answers.withLock({ $0[controller.name] }) ?? .unreachable {
                 case .passing(let seconds):
+                    let claims = self.claiming.withLock { $0.contains(controller.name) }
                     return GaleraReport(node: controller.name, status: .passing, reason: "ok", passingForSeconds: seconds,
-                                        ageSeconds: 0.1, wsrep: nil, statusAgeSeconds: 0.1, writer: nil)
+                                        ageSeconds: 0.1, wsrep: nil, statusAgeSeconds: 0.1, writer: claims ? controller.name : nil)
                 case .failing(let reason):
                     return GaleraReport(node: controller.name, status: .critical, reason: reason, passingForSeconds: nil,
                                         ageSeconds: 0.1, wsrep: nil, statusAgeSeconds: 0.1, writer: nil)
@@ -126,6 +132,38 @@ struct GaleraWriterTests {
         #expect(h.endpoint?.status == .critical)
     }
 
+    @Test("no two writers: the new writer waits while the old one still claims the role, and not longer")
+    func takeoverWaitsForTheOldWriter() async {
+        let h = Harness(node: "ctl2", holdDown: .seconds(30))
+        h.local(true)
+        h.clock.advance(by: .seconds(60))
+        h.local(true)
+        h.peers.set("ctl1", .passing(forSeconds: 60), claims: true)
+        h.peers.set("ctl3", .passing(forSeconds: 60))
+        await h.tracker.round()
+        #expect(h.tracker.writer == "ctl1")
+        // ctl1 fails but its agent has not run a round yet: it still claims the writer.
+        h.peers.set("ctl1", .failing("probe timeout after 2s"))
+        h.clock.advance(by: .milliseconds(300))
+        h.local(true)
+        await h.tracker.round()
+        #expect(h.tracker.writer == "ctl2")
+        #expect(h.endpoint?.status == .passing, "a failing peer serves 503 already: no need to wait")
+        // A peer that passes and still names itself (its round is behind ours) makes us wait.
+        let g = Harness(node: "ctl2", holdDown: .seconds(0))
+        g.local(true)
+        g.peers.set("ctl1", .failing("non-Primary (cluster_status=non-Primary)"))
+        g.peers.set("ctl3", .passing(forSeconds: 100), claims: true)
+        await g.tracker.round()
+        #expect(g.tracker.writer == "ctl2")
+        #expect(g.endpoint?.reason == "taking over as writer once ctl3 stepped down")
+        g.peers.set("ctl3", .passing(forSeconds: 100.5))
+        g.clock.advance(by: .milliseconds(500))
+        g.local(true)
+        await g.tracker.round()
+        #expect(g.endpoint?.status == .passing, "ctl3 stepped down: take over at once")
+    }
+
     @Test("an unreachable peer counts as failing; with nobody passing there is no writer")
     func unreachablePeers() async {
         let h = Harness(node: "ctl3")
@@ -134,6 +172,12 @@ struct GaleraWriterTests {
         h.local(true)
         await h.tracker.round()
         #expect(h.tracker.writer == "ctl3")
+        // Unheard-of peers might still answer 200: ctl3 takes over only after the takeover delay.
+        #expect(h.endpoint?.status == .critical)
+        #expect(h.endpoint?.reason == "taking over as writer once ctl1, ctl2 stepped down")
+        h.clock.advance(by: h.tracker.takeoverDelay)
+        h.local(true)
+        await h.tracker.round()
         #expect(h.endpoint?.status == .passing)
 
         h.local(false, reason: "non-Primary (cluster_status=non-Primary)")
@@ -146,6 +190,8 @@ struct GaleraWriterTests {
     @Test("chosen but locally failing since the last round: the endpoint says the local reason, never 200")
     func localVerdictWins() async {
         let h = Harness(node: "ctl1")
+        h.peers.set("ctl2", .passing(forSeconds: 0))
+        h.peers.set("ctl3", .passing(forSeconds: 0))
         h.local(true)
         await h.tracker.round()
         #expect(h.endpoint?.status == .passing)
