@@ -80,5 +80,5 @@ python3 -c 'import json,sys; r=json.loads(sys.argv[1]); s=r.get("rabbitmq") or {
 
 for c in $conns; do
   echo "GET /health/rabbitmq on ctl1, wrk -t2 -c$c -d${duration}s from the client namespace:"
-  ip netns exec "$ns" wrk -t2 -c"$c" -d"${duration}s" --latency http://198.18.0.11:9780/health/rabbitmq | sed -n '3,4p;6,11p;13,14p'
+  ip netns exec "$ns" wrk -t2 -c"$c" -d"${duration}s" --latency http://198.18.0.11:9780/health/rabbitmq | sed -n '3,4p;6,12p'
 done
