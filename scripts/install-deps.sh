@@ -16,7 +16,8 @@ pkgs_of() {
         # mariadb-server + galera-4 + rsync: the Galera cluster (rsync SST); rabbitmq-server: the
         # RabbitMQ cluster; haproxy: the load balancer in the client namespace; python3: test helpers).
         lab) echo iproute2 curl procps nftables iputils-ping keepalived mariadb-server galera-4 rsync rabbitmq-server haproxy python3 ;;
-        bench) echo wrk ;;
+        # xinetd: runs the clustercheck-style anchor of bench/galera-endpoint.sh.
+        bench) echo wrk xinetd ;;
         *) return 1 ;;
     esac
 }

@@ -409,7 +409,11 @@ plugin_cmd_rabbitmq_up() {
     fi
 }
 
-plugin_cmd_rabbitmqctl() {
+# rabbit_cli_cmd TOOL NODE ARGS...: `lab.sh TOOL NODE ARGS` (rabbitmqctl, rabbitmq-diagnostics),
+# exiting with the tool's status.
+rabbit_cli_cmd() {
+    local tool=$1
+    shift
     require_controller "${1:-}"
     local node=$1
     shift
@@ -417,9 +421,12 @@ plugin_cmd_rabbitmqctl() {
     ns_exists "$(node_ns "$node")" || die "namespace $(node_ns "$node") does not exist: run '$0 up' first"
     [[ -d $(rabbit_dir "$node") ]] || die "$(rabbit_dir "$node") does not exist: run '$0 rabbitmq-up' first"
     local rc=0
-    rabbit_ctl "$node" "$RABBIT_CMD_TIMEOUT" "$@" || rc=$?
+    rabbit_ctl_in "$node" "$RABBIT_CMD_TIMEOUT" "$tool" "$@" || rc=$?
     exit "$rc"
 }
+
+plugin_cmd_rabbitmqctl() { rabbit_cli_cmd rabbitmqctl "$@"; }
+plugin_cmd_rabbitmq_diagnostics() { rabbit_cli_cmd rabbitmq-diagnostics "$@"; }
 
 # Dies unless NODE's broker runs and is not frozen (a query to a frozen one only times out).
 rabbit_require_thawed() {
@@ -610,6 +617,8 @@ plugin_usage_rabbitmq() {
                          (password in \$RUN/rabbit.pass), check the management API (${RABBIT_UP_TIMEOUT}s)
   rabbitmq-status        one line per controller: broker, app, running nodes, partitions
   rabbitmqctl NODE ARGS  rabbitmqctl against rabbit@NODE inside its namespace (its exit code)
+  rabbitmq-diagnostics NODE ARGS
+                         rabbitmq-diagnostics the same way (the bench anchor)
   rabbitmq-stop-app NODE | rabbitmq-start-app NODE
                          rabbitmqctl stop_app / start_app (start waits until it is back in the cluster)
   rabbitmq-signal NODE STOP|CONT|KILL|TERM
