@@ -183,7 +183,7 @@ struct GaleraProbeDriverTests {
         let start = h.clock.now
         let running = Task { await h.probe.run() }
         // First probe at once, then the loop sleeps until start + 1s.
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(1)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(1)]))
         #expect(h.board.read("galera", now: h.clock.now)?.status == .passing)
         #expect(h.node.reads == 1)
 
@@ -192,10 +192,10 @@ struct GaleraProbeDriverTests {
         h.node.script(.hang(Self.synced), .answer(Self.desynced))
         h.clock.advance(by: .seconds(1))
         await h.node.until(hung: 1)
-        #expect(await waitForDeadlines(h.clock, [start + .milliseconds(1250)]))
+        #expect(await h.clock.waitForDeadlines([start + .milliseconds(1250)]))
         h.clock.advance(by: .milliseconds(250))
         // The loop publishes the timeout at once, then sleeps until start + 2s for the next probe.
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(2)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(2)]))
         let entry = h.board.read("galera", now: h.clock.now)
         #expect(entry?.status == .critical)
         #expect(entry?.reason == "probe timeout after 500ms")
@@ -203,7 +203,7 @@ struct GaleraProbeDriverTests {
 
         // The next probe runs on a fresh connection.
         h.clock.advance(by: .milliseconds(750))
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(3)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(3)]))
         #expect(h.board.read("galera", now: h.clock.now)?.reason == "donor/desynced")
         #expect(h.node.opens == 2)
 
@@ -220,18 +220,18 @@ struct GaleraProbeDriverTests {
         let h = Harness(FakeNode(.answer(Self.synced)), interval: .seconds(1), timeout: .seconds(2))
         let start = h.clock.now
         let running = Task { await h.probe.run() }
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(1)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(1)]))
         // The server stops right after the first answer; the next probe starts at start + 1s and
         // races a deadline of start + 2s (2s after the last answer), not start + 3s.
         h.node.script(.hang(Self.synced))
         h.clock.advance(by: .seconds(1))
         await h.node.until(hung: 1)
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(2)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(2)]))
         h.clock.advance(by: .seconds(1))
         // Reported at start + 2s; the loop re-probes at once on a new connection, which hangs too and
         // gets its timeout / 2 (deadline start + 3s).
         await h.node.until(hung: 2)
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(3)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(3)]))
         let entry = h.board.read("galera", now: h.clock.now)
         #expect(entry?.status == .critical)
         #expect(entry?.reason == "probe timeout after 2s")
@@ -248,22 +248,13 @@ struct GaleraProbeDriverTests {
         let h = Harness(FakeNode(.answer(Self.synced)))
         let start = h.clock.now
         let running = Task { await h.probe.run() }
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(1)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(1)]))
         running.cancel()
         await running.value
         h.clock.advance(by: .milliseconds(3001))
         let entry = h.board.read("galera", now: h.clock.now)
         #expect(entry?.status == .critical)
         #expect(entry?.reason == HealthBoard.staleReason)
-    }
-
-    /// Yields until the clock's sleepers are exactly `deadlines` (bounded: false if they never are).
-    private func waitForDeadlines(_ clock: ManualClock, _ deadlines: [MonotonicInstant]) async -> Bool {
-        for _ in 0..<1_000_000 {
-            if clock.deadlines == deadlines { return true }
-            await Task.yield()
-        }
-        return clock.deadlines == deadlines
     }
 
     /// Abandoned threads report their exit just after closing; a bounded wait for that last step.

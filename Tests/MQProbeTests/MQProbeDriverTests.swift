@@ -231,7 +231,7 @@ struct MQProbeDriverTests {
         #expect(h.board.read("rabbitmq", now: start) == nil)
         let running = Task { await h.probe.run() }
         // First probe at once, then the loop sleeps until start + 1s.
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(1)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(1)]))
         #expect(h.board.read("rabbitmq", now: h.clock.now)?.status == .passing)
 
         // The broker hangs: with interval > timeout the second probe still gets timeout / 2, so its
@@ -241,11 +241,11 @@ struct MQProbeDriverTests {
         h.clock.advance(by: .seconds(1))
         await h.broker.until(hung: 1)
         await h.api.until(parked: 5)
-        #expect(await waitForDeadlines(h.clock, [start + .milliseconds(1250)]))
+        #expect(await h.clock.waitForDeadlines([start + .milliseconds(1250)]))
         h.api.set(.answer)
         h.clock.advance(by: .milliseconds(250))
         // The loop publishes the timeout at once, then sleeps until start + 2s for the next probe.
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(2)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(2)]))
         let entry = h.board.read("rabbitmq", now: h.clock.now)
         #expect(entry?.status == .critical)
         #expect(entry?.reason == "probe timeout after 500ms")
@@ -253,7 +253,7 @@ struct MQProbeDriverTests {
 
         // The next probe runs on a fresh connection.
         h.clock.advance(by: .milliseconds(750))
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(3)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(3)]))
         #expect(h.board.read("rabbitmq", now: h.clock.now)?.status == .passing)
         #expect(h.broker.opens == 2)
 
@@ -270,22 +270,13 @@ struct MQProbeDriverTests {
         let h = Harness(FakeBroker(.pass), interval: .seconds(2), timeout: .seconds(1))
         let start = h.clock.now
         let running = Task { await h.probe.run() }
-        #expect(await waitForDeadlines(h.clock, [start + .seconds(2)]))
+        #expect(await h.clock.waitForDeadlines([start + .seconds(2)]))
         running.cancel()
         await running.value
         h.clock.advance(by: .milliseconds(6001))
         let entry = h.board.read("rabbitmq", now: h.clock.now)
         #expect(entry?.status == .critical)
         #expect(entry?.reason == HealthBoard.staleReason)
-    }
-
-    /// Yields until the clock's sleepers are exactly `deadlines` (bounded: false if they never are).
-    private func waitForDeadlines(_ clock: ManualClock, _ deadlines: [MonotonicInstant]) async -> Bool {
-        for _ in 0..<1_000_000 {
-            if clock.deadlines == deadlines { return true }
-            await Task.yield()
-        }
-        return clock.deadlines == deadlines
     }
 
     /// Abandoned threads report their exit just after closing; a bounded wait for that last step.

@@ -63,11 +63,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         return out
     }
 
-    public func renderJSON() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    public func renderJSON() throws -> String { try CLIJSON.encode(self) }
 
     static func table(_ rows: [[String]]) -> String {
         let widths = rows[0].indices.map { col in rows.map { $0[col].count }.max() ?? 0 }

@@ -15,9 +15,7 @@ struct VIPStatusCommand: AsyncParsableCommand {
         await client.http.shutdown()
         let report = VIPReport(vipNames: config.vips.map(\.name), answers: answers)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try CLIJSON.encode(report))
         } else {
             print(report.renderTable(), terminator: "")
         }

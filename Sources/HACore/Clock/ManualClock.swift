@@ -95,4 +95,15 @@ public final class ManualClock: HAClock {
         }
         return sleepers >= count
     }
+
+    /// Yields until the parked sleepers' deadlines are exactly `deadlines` (in order): how a test
+    /// knows a loop is now waiting where it should. Bounded like ``waitForSleepers(_:maxYields:)``.
+    @discardableResult
+    public func waitForDeadlines(_ deadlines: [MonotonicInstant], maxYields: Int = 1_000_000) async -> Bool {
+        for _ in 0..<maxYields {
+            if self.deadlines == deadlines { return true }
+            await Task.yield()
+        }
+        return self.deadlines == deadlines
+    }
 }
