@@ -4,7 +4,6 @@ import HACore
 /// Galera helpers: the three-node cluster and HAProxy of lab.d/galera.sh and lab.d/haproxy.sh, the
 /// agents' Galera endpoints, and writes through HAProxy's writer frontend.
 extension Lab {
-    static let controllerAddress = ["ctl1": "198.18.0.11", "ctl2": "198.18.0.12", "ctl3": "198.18.0.13"]
     /// HAProxy's frontends in the client namespace.
     static let writerFrontend = (host: "198.18.0.100", port: 3306)
 

@@ -15,7 +15,7 @@ extension Lab {
 
     /// `GET /v1/vip` state of one VIP on one node ("master", "backup", ...), nil when unreachable.
     func vipState(_ node: String, _ vip: String = "public") throws -> String? {
-        let address = ["ctl1": "198.18.0.11", "ctl2": "198.18.0.12", "ctl3": "198.18.0.13"][node]!
+        let address = Lab.controllerAddress[node]!
         let r = try curl(["http://\(address):9780/v1/vip"])
         guard r.code == 200, let list = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [[String: Any]] else { return nil }
         return list.first { $0["name"] as? String == vip }?["state"] as? String
@@ -23,7 +23,7 @@ extension Lab {
 
     /// Counters of one VIP on one node (`dropped` by reason, adverts).
     func vipJSON(_ node: String, _ vip: String = "public") throws -> [String: Any]? {
-        let address = ["ctl1": "198.18.0.11", "ctl2": "198.18.0.12", "ctl3": "198.18.0.13"][node]!
+        let address = Lab.controllerAddress[node]!
         let r = try curl(["http://\(address):9780/v1/vip"])
         guard let list = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [[String: Any]] else { return nil }
         return list.first { $0["name"] as? String == vip }

@@ -15,6 +15,9 @@ struct Lab {
         ProcessInfo.processInfo.environment["HACTL_BIN"].flatMap { $0.isEmpty ? nil : $0 } ?? repo + "/.build/debug/hactl"
     }
 
+    /// The controllers' addresses on the lab bridge (lab.sh LAN_ADDR).
+    static let controllerAddress = ["ctl1": "198.18.0.11", "ctl2": "198.18.0.12", "ctl3": "198.18.0.13"]
+
     let run: String
     /// Prefix of this lab's namespace names (lab.sh `LAB_PREFIX`), so labs of different suites never collide.
     var prefix: String = ""

@@ -400,9 +400,9 @@ agent_health_code() {
     ip netns exec "$(node_ns "$node")" curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true
 }
 
-# The log of the agent's latest start (lab.sh marks each start), last 30 lines.
-agent_log_tail() {
-    local log=$RUN/$1/agent.log
+# The last 30 lines of a log since lab.sh's latest start marker (`=== ... lab.sh: starting`), on stderr.
+latest_start_tail() {
+    local log=$1
     if [[ -s $log ]]; then
         printf -- '--- %s (latest start) ---\n' "$log" >&2
         awk '/^=== .* lab\.sh: starting /{n = 0} {buf[n++] = $0} END{for (i = (n > 30 ? n - 30 : 0); i < n; i++) print buf[i]}' "$log" >&2
@@ -411,6 +411,8 @@ agent_log_tail() {
         printf 'lab: (%s is empty)\n' "$log" >&2
     fi
 }
+
+agent_log_tail() { latest_start_tail "$RUN/$1/agent.log"; }
 
 agent_start() {
     local node=$1 dir=$RUN/$1 pid ns
@@ -524,16 +526,7 @@ pgroup_pids() {
     return 0
 }
 
-keepalived_log_tail() {
-    local log=$RUN/$1/keepalived.log
-    if [[ -s $log ]]; then
-        printf -- '--- %s (latest start) ---\n' "$log" >&2
-        awk '/^=== .* lab\.sh: starting /{n = 0} {buf[n++] = $0} END{for (i = (n > 30 ? n - 30 : 0); i < n; i++) print buf[i]}' "$log" >&2
-        printf -- '---\n' >&2
-    else
-        printf 'lab: (%s is empty)\n' "$log" >&2
-    fi
-}
+keepalived_log_tail() { latest_start_tail "$RUN/$1/keepalived.log"; }
 
 keepalived_start() {
     local node=$1 conf=$2 dir=$RUN/$1 pid ns deadline f
