@@ -300,6 +300,33 @@ root_leftovers_delete() {
     done
 }
 
+# write_if_changed PATH MODE OWNER: stdin becomes PATH (atomically, with MODE and OWNER) when the
+# content differs; returns 0 when it wrote, 1 when PATH already had that content (its mode and owner
+# are put back silently), so re-runs stay quiet.
+write_if_changed() {
+    local path=$1 mode=$2 owner=$3 tmp
+    tmp=$(mktemp "$(dirname "$path")/.put.XXXXXX")
+    cat >"$tmp"
+    chmod "$mode" "$tmp"
+    chown "$owner" "$tmp"
+    if [[ -f $path ]] && cmp -s "$tmp" "$path"; then
+        rm -f "$tmp"
+        chmod "$mode" "$path"
+        chown "$owner" "$path"
+        return 1
+    fi
+    mv -f "$tmp" "$path"
+}
+
+# The signal name for SIG (TERM, sigterm, SIGTERM, 15 -> TERM); a usage error when unknown.
+signal_name() {
+    local sig=${1^^}
+    sig=${sig#SIG}
+    kill -l "$sig" >/dev/null 2>&1 || die_usage "error: unknown signal '$sig'"
+    [[ $sig =~ ^[0-9]+$ ]] && sig=$(kill -l "$sig")
+    printf '%s\n' "$sig"
+}
+
 # ---------------------------------------------------------------------------------------------
 # name resolution: `ip netns exec NS` bind-mounts /etc/netns/NS/hosts over /etc/hosts
 
@@ -314,17 +341,9 @@ hosts_content() {
 }
 
 hosts_write() {
-    local ns=$1 dir=/etc/netns/$1 tmp
+    local dir=/etc/netns/$1
     mkdir -p "$dir"
-    tmp=$(mktemp "$dir/.hosts.XXXXXX")
-    hosts_content "$ns" >"$tmp"
-    chmod 0644 "$tmp"
-    if [[ -f $dir/hosts ]] && cmp -s "$tmp" "$dir/hosts"; then
-        rm -f "$tmp"
-    else
-        mv -f "$tmp" "$dir/hosts"
-        did "wrote $dir/hosts"
-    fi
+    if hosts_content "$1" | write_if_changed "$dir/hosts" 0644 root:root; then did "wrote $dir/hosts"; fi
 }
 
 hosts_delete() {
@@ -775,11 +794,8 @@ main() {
             ;;
         stop-agent)
             require_controller "${1:-}"
-            local sig=${2:-TERM}
-            sig=${sig^^}
-            sig=${sig#SIG}
-            kill -l "$sig" >/dev/null 2>&1 || die_usage "error: unknown signal '$sig'"
-            [[ $sig =~ ^[0-9]+$ ]] && sig=$(kill -l "$sig")
+            local sig
+            sig=$(signal_name "${2:-TERM}")
             agent_signal "$1" "$sig" "$AGENT_STOP_TIMEOUT"
             ;;
         kill-agent)
@@ -798,11 +814,8 @@ main() {
             ;;
         stop-keepalived)
             require_node "${1:-}"
-            local ksig=${2:-TERM}
-            ksig=${ksig^^}
-            ksig=${ksig#SIG}
-            kill -l "$ksig" >/dev/null 2>&1 || die_usage "error: unknown signal '$ksig'"
-            [[ $ksig =~ ^[0-9]+$ ]] && ksig=$(kill -l "$ksig")
+            local ksig
+            ksig=$(signal_name "${2:-TERM}")
             keepalived_signal "$1" "$ksig" "$AGENT_STOP_TIMEOUT"
             ;;
         exec)

@@ -44,20 +44,7 @@ EOF
 
 # galera_file_put PATH MODE OWNER: stdin becomes PATH if the content differs (then one did line).
 galera_file_put() {
-    local path=$1 mode=$2 owner=$3 tmp
-    tmp=$(mktemp "$(dirname "$path")/.put.XXXXXX")
-    cat >"$tmp"
-    chmod "$mode" "$tmp"
-    chown "$owner" "$tmp"
-    if [[ -f $path ]] && cmp -s "$tmp" "$path"; then
-        rm -f "$tmp"
-        # Content equal; a mode or owner changed by hand is put back silently.
-        chmod "$mode" "$path"
-        chown "$owner" "$path"
-        return 0
-    fi
-    mv -f "$tmp" "$path"
-    did "wrote $path"
+    if write_if_changed "$@"; then did "wrote $1"; fi
 }
 
 # A random password file (hex: never needs quoting in SQL), root-owned, mode 0600.
@@ -539,10 +526,7 @@ plugin_cmd_galera_signal() {
     local node=${1:-} sig=${2:-} pid target deadline
     require_controller "$node"
     [[ -n $sig ]] || die_usage "usage: $0 galera-signal NODE SIG"
-    sig=${sig^^}
-    sig=${sig#SIG}
-    kill -l "$sig" >/dev/null 2>&1 || die_usage "error: unknown signal '$sig'"
-    [[ $sig =~ ^[0-9]+$ ]] && sig=$(kill -l "$sig")
+    sig=$(signal_name "$sig")
     galera_require_ctl "$node"
     if ! pid=$(galera_pid "$node"); then
         log "galera $node: not running"

@@ -90,20 +90,6 @@ rabbit_app_running() {
 # ---------------------------------------------------------------------------------------------
 # files
 
-# rabbit_write_if_changed FILE MODE OWNER: stdin to FILE, only when the content differs (quiet re-runs).
-rabbit_write_if_changed() {
-    local file=$1 mode=$2 owner=$3 tmp
-    tmp=$(mktemp "$(dirname "$file")/.tmp.XXXXXX")
-    cat >"$tmp"
-    chmod "$mode" "$tmp"
-    chown "$owner" "$tmp"
-    if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
-        rm -f "$tmp"
-        return 1
-    fi
-    mv -f "$tmp" "$file"
-}
-
 # A root-owned 0600 secret of 16 random bytes in hex (no newline), made once.
 rabbit_secret() {
     local file=$1
@@ -139,13 +125,13 @@ rabbit_prepare() {
     chown -R "$RABBIT_OS_USER:$RABBIT_OS_USER" "$dir"
     chmod 0700 "$dir/home"
     # A changed config only takes effect at the broker's next start: say so.
-    if rabbit_conf "$node" | rabbit_write_if_changed "$dir/etc/rabbitmq.conf" 0644 "$RABBIT_OS_USER:" && ((had_conf)); then
+    if rabbit_conf "$node" | write_if_changed "$dir/etc/rabbitmq.conf" 0644 "$RABBIT_OS_USER:" && ((had_conf)); then
         did "rewrote $dir/etc/rabbitmq.conf (effective at the next start of $(rabbit_name "$node"))"
     fi
-    printf '[rabbitmq_management].\n' | rabbit_write_if_changed "$dir/etc/enabled_plugins" 0644 "$RABBIT_OS_USER:" || true
+    printf '[rabbitmq_management].\n' | write_if_changed "$dir/etc/enabled_plugins" 0644 "$RABBIT_OS_USER:" || true
     printf '# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out of the lab\n' |
-        rabbit_write_if_changed "$dir/etc/rabbitmq-env.conf" 0644 "$RABBIT_OS_USER:" || true
-    rabbit_write_if_changed "$dir/home/.erlang.cookie" 0400 "$RABBIT_OS_USER:" <"$RUN/rabbit.cookie" || true
+        write_if_changed "$dir/etc/rabbitmq-env.conf" 0644 "$RABBIT_OS_USER:" || true
+    write_if_changed "$dir/home/.erlang.cookie" 0400 "$RABBIT_OS_USER:" <"$RUN/rabbit.cookie" || true
     # rabbitmq must reach its dir: every parent must be searchable by others.
     setpriv --reuid="$RABBIT_OS_USER" --regid="$RABBIT_OS_USER" --init-groups test -w "$dir/mnesia" ||
         die "user $RABBIT_OS_USER cannot write $dir/mnesia (a parent of $RUN not searchable?)"
@@ -464,9 +450,8 @@ plugin_cmd_rabbitmq_start_app() {
 
 plugin_cmd_rabbitmq_signal() {
     require_controller "${1:-}"
-    local node=$1 sig=${2:-} pid deadline timeout=5
-    sig=${sig^^}
-    sig=${sig#SIG}
+    local node=$1 sig pid deadline timeout=5
+    sig=$(signal_name "${2:-}")
     case $sig in
         STOP | CONT | KILL | TERM) ;;
         *) die_usage "usage: $0 rabbitmq-signal NODE STOP|CONT|KILL|TERM" ;;
