@@ -27,6 +27,11 @@ public struct VRRPReceivePolicy: Sendable {
     public var requiredAdvertInterval: Duration?
     /// Allowed senders (the controllers' addresses); empty allows any sender.
     public var allowedSources: Set<IPAddress>
+    /// IPv6 only: also accept any link-local sender (fe80::/10). RFC 9568 §5.1.2.1 makes every IPv6
+    /// advert come from the sender's link-local address, which the controllers' (IPv4 or global)
+    /// addresses in `allowedSources` can never match. Safe because the socket is bound to the VIP's
+    /// interface and the hop limit must be 255: only a node on that segment can send one. Default true.
+    public var acceptLinkLocal: Bool
     /// The family the socket receives; v2 exists only for `.v4`.
     public var family: Family
 
@@ -37,6 +42,7 @@ public struct VRRPReceivePolicy: Sendable {
         authPass: [UInt8]? = nil,
         requiredAdvertInterval: Duration? = nil,
         allowedSources: Set<IPAddress> = [],
+        acceptLinkLocal: Bool = true,
         family: Family
     ) {
         self.version = version
@@ -44,6 +50,7 @@ public struct VRRPReceivePolicy: Sendable {
         self.authPass = authPass
         self.requiredAdvertInterval = requiredAdvertInterval
         self.allowedSources = allowedSources
+        self.acceptLinkLocal = acceptLinkLocal
         self.family = family
     }
 }
@@ -69,15 +76,22 @@ public enum VRRPCodec {
     /// Builds the VRRP message (no IP header) for `adv`, checksummed for `source` -> `destination`.
     ///
     /// `destination` is the multicast group, or the peer's address for unicast adverts (v3 covers it
-    /// with the checksum, so each unicast peer gets its own message).
-    /// - Precondition: version 2 or 3; 1...255 addresses, all of the family of `source` and
-    ///   `destination`; v2 only over IPv4. Violations are programmer errors.
-    public static func encode(_ adv: VRRPAdvertisement, source: IPAddress, destination: IPAddress) -> [UInt8] {
-        precondition(adv.version == 2 || adv.version == 3, "VRRP version must be 2 or 3")
-        precondition(source.isIPv4 == destination.isIPv4, "source and destination families differ")
-        precondition((1...255).contains(adv.addresses.count), "VRRP carries 1...255 addresses")
-        precondition(adv.addresses.allSatisfy { $0.isIPv4 == source.isIPv4 }, "address family mismatch")
-        precondition(adv.version == 3 || source.isIPv4, "VRRPv2 is IPv4 only")
+    /// with the checksum, so each unicast peer gets its own message). For IPv6 `source` must be the
+    /// interface's link-local address (RFC 9568 §5.1.2.1); the codec cannot know, the engine does.
+    /// - Throws: `VRRPEncodingError` when the advert cannot be put on the wire: version not 2 or 3,
+    ///   not 1...255 addresses, addresses / source / destination of different families, v2 over IPv6.
+    ///   Everything here can follow from a config (an IPv6 VIP on IPv4 controllers once trapped), so
+    ///   it is an error the caller handles, never a trap.
+    public static func encode(
+        _ adv: VRRPAdvertisement, source: IPAddress, destination: IPAddress
+    ) throws(VRRPEncodingError) -> [UInt8] {
+        guard adv.version == 2 || adv.version == 3 else { throw .version(adv.version) }
+        guard source.isIPv4 == destination.isIPv4 else { throw .familyMismatch(source: source, destination: destination) }
+        guard (1...255).contains(adv.addresses.count) else { throw .addressCount(adv.addresses.count) }
+        if let other = adv.addresses.first(where: { $0.isIPv4 != source.isIPv4 }) {
+            throw .addressFamily(address: other, source: source)
+        }
+        guard adv.version == 3 || source.isIPv4 else { throw .versionTwoOverIPv6 }
 
         var message: [UInt8] = [
             UInt8(adv.version << 4) | advertisementType, adv.vrid, adv.priority, UInt8(adv.addresses.count),
@@ -211,7 +225,8 @@ extension VRRPCodec {
                                                          maximum: 0xFF)) {
             return .advertInterval
         }
-        guard policy.allowedSources.isEmpty || policy.allowedSources.contains(source) else { return .source }
+        guard policy.allowedSources.isEmpty || policy.allowedSources.contains(source)
+            || (policy.family == .v6 && policy.acceptLinkLocal && source.isIPv6LinkLocal) else { return .source }
         return nil
     }
 
@@ -238,6 +253,33 @@ extension VRRPCodec {
         }
         return VRRPAdvertisement(version: version, vrid: bytes[1], priority: bytes[2], maxAdvertInterval: interval,
                                  addresses: addresses, authPass: authPass)
+    }
+}
+
+/// Why `VRRPCodec.encode` refused an advertisement.
+public enum VRRPEncodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    case version(Int)
+    case familyMismatch(source: IPAddress, destination: IPAddress)
+    case addressCount(Int)
+    case addressFamily(address: IPAddress, source: IPAddress)
+    case versionTwoOverIPv6
+
+    public var description: String {
+        switch self {
+        case .version(let v): "VRRP version must be 2 or 3, got \(v)"
+        case .familyMismatch(let s, let d): "advert source \(s) and destination \(d) are of different address families"
+        case .addressCount(let n): "a VRRP advert carries 1...255 addresses, got \(n)"
+        case .addressFamily(let a, let s): "VIP address \(a) is not of the family of the advert source \(s)"
+        case .versionTwoOverIPv6: "VRRPv2 carries IPv4 only"
+        }
+    }
+}
+
+extension IPAddress {
+    /// True for IPv6 link-local unicast, fe80::/10.
+    public var isIPv6LinkLocal: Bool {
+        guard case .v6(let value) = self else { return false }
+        return UInt16(truncatingIfNeeded: value >> 112) & 0xFFC0 == 0xFE80
     }
 }
 

@@ -115,7 +115,9 @@ public struct VRRPStateMachine: Sendable, Equatable {
     public static let contenderAnnounceHoldOff: Duration = .seconds(1)
 
     /// The configuration this machine was built with.
-    public let parameters: Parameters
+    /// Fixed but for `primaryAddress`, which the engine updates when the advert source changes
+    /// (an IPv6 VIP's link-local address is looked up after start).
+    public internal(set) var parameters: Parameters
     /// The current state.
     public internal(set) var state: State = .initialize
     /// The priority we advertise and compare with: the base priority until ``Event/priorityAdjusted(_:)``.

@@ -10,7 +10,8 @@ struct VIPInstance {
     let socketKey: SocketKey
     /// Multicast group, or the peers' addresses for unicast.
     let destinations: [IPAddress]
-    let source: IPAddress
+    /// The advert source (IPv6: the interface's link-local address); unavailable puts the VIP in Fault.
+    var advertSource: AdvertSource
     let authPass: [UInt8]?
     let label: String?
 

@@ -12,6 +12,10 @@ struct VIPMetrics: Sendable {
     func dropped(vip: String, reason: String) -> Counter {
         Counter(label: "hactl_vrrp_packets_dropped_total", dimensions: [("vip", vip), ("reason", reason)])
     }
+    /// A VIP went to Fault because it has no usable advert source (IPv6: no link-local address yet).
+    func sourceUnavailable(vip: String) -> Counter {
+        Counter(label: "hactl_vrrp_source_unavailable_total", dimensions: [("vip", vip)])
+    }
     func announcements(vip: String) -> Counter {
         Counter(label: "hactl_vrrp_announcements_total", dimensions: [("vip", vip)])
     }

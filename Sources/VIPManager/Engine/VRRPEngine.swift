@@ -38,7 +38,14 @@ public final class VRRPEngine: @unchecked Sendable {
     private var announcers: [String: Announcer] = [:]
     private var nextEvaluation = MonotonicInstant.zero
     private var nextLinkCheck = MonotonicInstant.zero
-    private var linkUp: [String: Bool] = [:]
+    /// Link state of the VIP interfaces, fed by `linkMonitor` (netlink events) and the backstop poll.
+    private var links = LinkTracker(watching: [])
+    private var linkMonitor: LinkMonitor?
+    /// Interfaces whose VRRP socket could not be re-opened: their VIPs are in Fault until it can.
+    private var socketFailed: Set<String> = []
+    /// Interfaces whose VRRP socket is to be re-opened (recreated interface, repeated send failures).
+    private var reopenDue: Set<String> = []
+    private var sendFailures: [VIPInstance.SocketKey: Int] = [:]
     private var stopReply: (@Sendable () -> Void)?
     /// Set by `leave()` before a graceful stop: advertise the bottom priority, like a drain, without persisting it.
     private var leaving = false
@@ -49,7 +56,12 @@ public final class VRRPEngine: @unchecked Sendable {
     /// little longer is harmless (the new master's GARP moves the clients). Not applied on stop.
     public static let releaseGrace: Duration = .milliseconds(100)
     static let evaluationInterval: Duration = .milliseconds(100)
-    static let linkCheckInterval: Duration = .milliseconds(500)
+    /// Link changes arrive as netlink events (`LinkMonitor`) within milliseconds; this poll is only
+    /// the backstop (lost events, an index that changed unseen, a socket that failed to re-open).
+    static let linkCheckInterval: Duration = .seconds(1)
+    /// Consecutive advert send failures on one socket before it is re-opened (and, if that fails,
+    /// its VIPs go to Fault until it can be).
+    static let sendFailureLimit = 3
     /// Board entries `vip.NAME` are republished every evaluation; a stuck engine reads stale in 3 s.
     static let boardInterval: Duration = .seconds(1)
 
@@ -92,15 +104,15 @@ public final class VRRPEngine: @unchecked Sendable {
     public func start() throws(VIPError) {
         let manager: AddressManager
         do { manager = try AddressManager() } catch { throw .netlink(error.description) }
+        // Subscribed before the first reading of the links, so no change falls between the two.
+        do { linkMonitor = try LinkMonitor() } catch { throw .netlink("link events: \(error.description)") }
         var built: [VIPInstance] = []
         for (index, config) in configs.enumerated() {
             built.append(try makeInstance(config, index: index))
         }
         for instance in built where sockets[instance.socketKey] == nil {
             do {
-                sockets[instance.socketKey] = try VRRPSocket(
-                    interface: instance.config.interface, family: instance.socketKey.family,
-                    sourceAddress: instance.source.isIPv4 == (instance.socketKey.family == .v4) ? instance.source : nil)
+                sockets[instance.socketKey] = try Self.openSocket(for: instance)
             } catch {
                 throw .socket("\(instance.config.interface): \(error.description)")
             }
@@ -112,6 +124,7 @@ public final class VRRPEngine: @unchecked Sendable {
         }
         for instance in built { removeLeftovers(instance, manager) }
         instances = built
+        links = LinkTracker(watching: built.map(\.config.interface))
         addressManager = manager
         running.withLock { $0 = true }
         publishSnapshot()
@@ -186,16 +199,22 @@ public final class VRRPEngine: @unchecked Sendable {
             requiredAdvertInterval: config.version == 2 ? config.advertInterval : nil,
             allowedSources: allowed, family: family)
         let group = family == .v4 ? VRRPCodec.multicastGroupIPv4 : VRRPCodec.multicastGroupIPv6
+        let source = AdvertSource.resolve(family: family, interface: config.interface, controllerAddress: node.address)
+        if case .unavailable(let reason) = source { advertSourceUnavailable(config.name, reason) }
         let machine = VRRPStateMachine(parameters: .init(
             vrid: UInt8(config.vrid), basePriority: base, advertInterval: config.advertInterval,
-            preempt: config.preempt, preemptDelay: config.preemptDelay, primaryAddress: node.address,
+            preempt: config.preempt, preemptDelay: config.preemptDelay, primaryAddress: source.address ?? node.address,
             version: config.version))
         let label = family == .v4 ? String("\(config.interface):\(config.name)".prefix(15)) : nil
         return VIPInstance(
             config: config, index: index, machine: machine, policy: policy,
             socketKey: .init(interface: config.interface, family: family),
-            destinations: config.unicast ? sameFamily : [group], source: node.address, authPass: authPass,
+            destinations: config.unicast ? sameFamily : [group], advertSource: source, authPass: authPass,
             label: label, priority: .init(priority: base, fault: false, reasons: []))
+    }
+
+    private static func openSocket(for instance: VIPInstance) throws(VRRPSocketError) -> VRRPSocket {
+        try VRRPSocket(interface: instance.config.interface, family: instance.socketKey.family)
     }
 
     private func removeLeftovers(_ instance: VIPInstance, _ manager: AddressManager) {
@@ -217,17 +236,23 @@ public final class VRRPEngine: @unchecked Sendable {
     private func loop() {
         RealtimeScheduling.request(logger: logger)
         let now = clock.now
+        checkLinks(now: now)
         for i in instances.indices {
             evaluate(i, now: now)
             execute(instances[i].machine.handle(.startup, now: now), on: i, now: now)
         }
         nextEvaluation = now + Self.evaluationInterval
+        nextLinkCheck = now + Self.linkCheckInterval
         while stopReply == nil {
             let now = clock.now
             handleInbox(now: now)
             if stopReply != nil { break }
+            if now >= nextLinkCheck {
+                checkLinks(now: now)
+                nextLinkCheck = now + Self.linkCheckInterval
+            }
+            if !reopenDue.isEmpty { reopenSockets(now: now) }
             if now >= nextEvaluation {
-                if now >= nextLinkCheck { refreshLinks(); nextLinkCheck = now + Self.linkCheckInterval }
                 for i in instances.indices { evaluate(i, now: now) }
                 nextEvaluation = now + Self.evaluationInterval
                 publishBoard(now: now)
@@ -302,9 +327,12 @@ public final class VRRPEngine: @unchecked Sendable {
         let config = instances[i].config
         let base = config.priorities[node.name] ?? 100
         let boardNow = now
-        let result = VIPPriority.evaluate(
+        refreshAdvertSource(i)
+        var result = VIPPriority.evaluate(
             base: base, track: config.track, status: { self.board.read($0, now: boardNow)?.status },
-            drained: drained(), leaving: leaving, pinned: instances[i].pinned, linkUp: linkUp[config.interface] ?? true)
+            drained: drained(), leaving: leaving, pinned: instances[i].pinned, linkUp: links.isUp(config.interface),
+            socketUp: !socketFailed.contains(config.interface))
+        if case .unavailable(let reason) = instances[i].advertSource { result.fault = true; result.reasons.append(reason) }
         if instances[i].pinned && result.priority != VIPPriority.pinned {
             instances[i].pinned = false
             logger.notice("handover pin cleared", metadata: ["vip.name": .string(config.name), "vip.reasons": .string(result.reasons.joined(separator: ", "))])
@@ -320,6 +348,27 @@ public final class VRRPEngine: @unchecked Sendable {
                 "vip.reasons": .string(result.reasons.joined(separator: ", "))])
             execute(instances[i].machine.handle(.priorityAdjusted(result.priority), now: now), on: i, now: now)
         }
+    }
+
+    /// IPv6 adverts come from the interface's link-local address, looked up again every evaluation
+    /// (it may still be tentative at start, or change with the MAC); none puts the VIP in Fault.
+    private func refreshAdvertSource(_ i: Int) {
+        let instance = instances[i]
+        let fresh = AdvertSource.resolve(family: instance.socketKey.family, interface: instance.config.interface,
+                                         controllerAddress: node.address)
+        guard instances[i].adoptAdvertSource(fresh) else { return }
+        switch fresh {
+        case .ready(let address):
+            logger.notice("VRRP advert source ready", metadata: ["vip.name": .string(instance.name), "vip.source": .string(address.description)])
+        case .unavailable(let reason):
+            advertSourceUnavailable(instance.name, reason)
+        }
+    }
+
+    private func advertSourceUnavailable(_ name: String, _ reason: String) {
+        metrics.sourceUnavailable(vip: name).increment()
+        logger.error("VIP cannot send VRRP adverts: fault until its source address is usable", metadata: [
+            "vip.name": .string(name), "vip.reason": .string(reason)])
     }
 
     private func runTimers(_ i: Int, now: MonotonicInstant) {
@@ -343,7 +392,7 @@ public final class VRRPEngine: @unchecked Sendable {
     }
 
     private func earliestDeadline() -> MonotonicInstant {
-        var earliest = nextEvaluation
+        var earliest = min(nextEvaluation, nextLinkCheck)
         for instance in instances {
             if let d = instance.machine.nextDeadline { earliest = min(earliest, d) }
             if let d = instance.announceAt.first { earliest = min(earliest, d) }
@@ -360,12 +409,15 @@ public final class VRRPEngine: @unchecked Sendable {
         let keys = Array(sockets.keys)
         var fds = keys.map { pollfd(fd: sockets[$0]!.fileDescriptor, events: Int16(POLLIN), revents: 0) }
         fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
+        fds.append(pollfd(fd: linkMonitor?.fileDescriptor ?? -1, events: Int16(POLLIN), revents: 0))
         let wait = max(clock.now.duration(to: deadline), .zero)
         let (seconds, attoseconds) = wait.components
         let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
         let ready = poll(&fds, nfds_t(fds.count), Int32(min(milliseconds, 60_000)))
         guard ready > 0 else { return }
         let now = clock.now
+        // Link changes first: a packet that arrived after a link went down is read in Fault.
+        if fds[keys.count + 1].revents & Int16(POLLIN | POLLERR) != 0 { readLinkEvents(now: now) }
         for (index, key) in keys.enumerated() where fds[index].revents & Int16(POLLIN) != 0 {
             receive(key, now: now)
         }
@@ -427,19 +479,23 @@ public final class VRRPEngine: @unchecked Sendable {
 
     private func sendAdvert(_ i: Int, priority: UInt8) {
         let instance = instances[i]
-        guard let socket = sockets[instance.socketKey] else { return }
+        guard let socket = sockets[instance.socketKey], let source = instance.advertSource.address else { return }
         let advert = instance.advertisement(priority: priority)
         for destination in instance.destinations {
-            let message = VRRPCodec.encode(advert, source: instance.source, destination: destination)
             do {
-                try socket.send(message, to: destination)
+                let message = try VRRPCodec.encode(advert, source: source, destination: destination)
+                try socket.send(message, to: destination, from: source)
                 instances[i].advertsSent += 1
+                sendFailures[instance.socketKey] = nil
                 metrics.sent(vip: instance.name).increment()
             } catch {
                 metrics.sendErrors(vip: instance.name).increment()
+                let failures = sendFailures[instance.socketKey, default: 0] + 1
+                sendFailures[instance.socketKey] = failures
+                if failures >= Self.sendFailureLimit { reopenDue.insert(instance.config.interface) }
                 logger.warning("vrrp send failed", metadata: [
                     "vip.name": .string(instance.name), "vip.destination": .string(destination.description),
-                    "error": .string(error.description)])
+                    "error": .string(String(describing: error))])
             }
         }
     }
@@ -506,14 +562,88 @@ public final class VRRPEngine: @unchecked Sendable {
         publishBoard(now: now)
     }
 
-    private func refreshLinks() {
+    // MARK: links (engine thread)
+
+    /// Reads the queued link events and applies them in order (a down and an up in one batch is a fault
+    /// and its end); on a lost event (`ENOBUFS`) re-reads every link.
+    private func readLinkEvents(now: MonotonicInstant) {
+        guard let monitor = linkMonitor else { return }
+        let (events, overrun) = monitor.read()
+        for event in events { apply(links.observe(event), now: now) }
+        if overrun {
+            logger.warning("link events lost (netlink ENOBUFS): re-reading the links")
+            pollLinks(now: now)
+        }
+    }
+
+    /// The backstop: drain the events, re-read every VIP interface, re-open a socket bound to an index
+    /// that is no longer the interface's, or one that failed to open.
+    private func checkLinks(now: MonotonicInstant) {
+        readLinkEvents(now: now)
+        pollLinks(now: now)
+        for (key, socket) in sockets {
+            if let index = links.index(of: key.interface), index != socket.interfaceIndex { reopenDue.insert(key.interface) }
+        }
+        for interface in socketFailed where links.index(of: interface) != nil { reopenDue.insert(interface) }
+    }
+
+    private func pollLinks(now: MonotonicInstant) {
         guard let manager = addressManager else { return }
-        for interface in Set(instances.map(\.config.interface)) {
-            let up = (try? manager.isUp(interface)) ?? false
-            if linkUp[interface] != up, linkUp[interface] != nil {
-                logger.notice(up ? "link up" : "link down", metadata: ["vip.interface": .string(interface)])
+        for interface in links.watched.sorted() {
+            do {
+                apply(links.observe(try manager.linkEvent(interface)), now: now)
+            } catch .interfaceNotFound {
+                apply(links.observeAbsent(interface), now: now)
+            } catch {
+                logger.warning("cannot read link state", metadata: ["vip.interface": .string(interface), "error": .string(error.description)])
             }
-            linkUp[interface] = up
+        }
+    }
+
+    private func apply(_ changes: [LinkTracker.Change], now: MonotonicInstant) {
+        for change in changes {
+            switch change {
+            case .down(let interface):
+                logger.notice("link down", metadata: ["vip.interface": .string(interface)])
+                for i in instances.indices where instances[i].config.interface == interface { evaluate(i, now: now) }
+            case .up(let interface):
+                logger.notice("link up", metadata: ["vip.interface": .string(interface)])
+                for i in instances.indices where instances[i].config.interface == interface { evaluate(i, now: now) }
+            case .recreated(let interface, let index):
+                logger.notice("interface recreated", metadata: ["vip.interface": .string(interface), "vip.ifindex": .stringConvertible(index)])
+                reopenDue.insert(interface)
+                reopenSockets(now: now)
+            }
+        }
+    }
+
+    /// Re-opens the VRRP sockets of the interfaces in `reopenDue` on their current index. One that
+    /// cannot be opened puts the VIPs of its interface in Fault; the backstop retries it.
+    private func reopenSockets(now: MonotonicInstant) {
+        let due = reopenDue
+        reopenDue = []
+        for interface in due.sorted() {
+            var failed = false
+            for key in Set(instances.map(\.socketKey)) where key.interface == interface {
+                sockets.removeValue(forKey: key)?.close()
+                sendFailures[key] = nil
+                guard let instance = instances.first(where: { $0.socketKey == key }) else { continue }
+                do {
+                    let socket = try Self.openSocket(for: instance)
+                    sockets[key] = socket
+                    logger.notice("vrrp socket re-opened", metadata: [
+                        "vip.interface": .string(interface), "vip.ifindex": .stringConvertible(socket.interfaceIndex)])
+                } catch {
+                    failed = true
+                    logger.error("cannot re-open the vrrp socket", metadata: [
+                        "vip.interface": .string(interface), "error": .string(error.description)])
+                }
+            }
+            let changed = socketFailed.contains(interface) != failed
+            if failed { socketFailed.insert(interface) } else { socketFailed.remove(interface) }
+            if changed {
+                for i in instances.indices where instances[i].config.interface == interface { evaluate(i, now: now) }
+            }
         }
     }
 

@@ -59,10 +59,12 @@ public final class VRRPSocket: Sendable {
     ///     the kernel picks the interface's primary address. Unlike `bind`, this does not narrow what
     ///     the socket receives.
     /// - Throws: `.interfaceNotFound` for an unknown interface; `.system` naming the failing call
-    ///   (`socket` with EPERM without CAP_NET_RAW, `setsockopt(...)`).
-    /// - Precondition: `sourceAddress` is of `family`.
+    ///   (`socket` with EPERM without CAP_NET_RAW, `setsockopt(...)`); `.addressFamily` when
+    ///   `sourceAddress` is not of `family`.
     public init(interface: String, family: Family, sourceAddress: IPAddress? = nil) throws(VRRPSocketError) {
-        precondition(sourceAddress.map { Family(of: $0) == family } ?? true, "source address family mismatch")
+        if let sourceAddress, Family(of: sourceAddress) != family {
+            throw .addressFamily("source address \(sourceAddress) does not match the \(family) VRRP socket on \(interface)")
+        }
         let index = try Self.interfaceIndex(of: interface)
         let fd = try SystemCall.run("socket") {
             socket(family == .v4 ? AF_INET : AF_INET6,
@@ -122,12 +124,24 @@ extension VRRPSocket {
     /// Non-blocking: never waits. A full send buffer is thrown as `.system(call: "sendmsg", errno: EAGAIN)`
     /// (`wouldBlock` is true); the advert is then lost and the caller counts it.
     /// Link-scoped IPv6 destinations (ff02::12, fe80::/10) are scoped to this interface.
-    /// - Precondition: `destination` is of the socket's family.
-    public func send(_ message: [UInt8], to destination: IPAddress) throws(VRRPSocketError) {
-        precondition(Family(of: destination) == family, "destination family does not match the socket")
+    /// - Parameter source: the source address for this packet (`IP_PKTINFO` / `IPV6_PKTINFO`), which
+    ///   overrides the one given to `init`; the engine passes the address it encoded with (for IPv6
+    ///   the interface's link-local address, looked up again when it changes). Nil: `init`'s.
+    /// - Throws: `.addressFamily` when `destination` or `source` is not of the socket's family.
+    public func send(_ message: [UInt8], to destination: IPAddress, from source: IPAddress? = nil) throws(VRRPSocketError) {
+        guard Family(of: destination) == family else {
+            throw .addressFamily("destination \(destination) does not match the \(family) VRRP socket on \(interface)")
+        }
         let scope = SocketAddress.needsScope(destination) ? UInt32(bitPattern: interfaceIndex) : 0
         let address = SocketAddress(destination, scopeID: scope)
-        let control = sendControl
+        var control = sendControl
+        if let source {
+            guard Family(of: source) == family else {
+                throw .addressFamily("source \(source) does not match the \(family) VRRP socket on \(interface)")
+            }
+            control = family == .v4 ? ControlMessages.ipv4PacketInfo(source: source, interfaceIndex: interfaceIndex)
+                : ControlMessages.ipv6PacketInfo(source: source, interfaceIndex: interfaceIndex)
+        }
         try state.withLock { (state) throws(VRRPSocketError) in
             let fd = state.fd
             try SystemCall.run("sendmsg") { Self.sendOne(fd, message, to: address, control: control) }
@@ -163,9 +177,9 @@ extension VRRPSocket {
     /// `discardedCount` and counts toward `limit`, so a flood cannot keep the engine thread here.
     /// - Throws: `.system(call: "recvmsg", ...)` only when the first read fails with something other
     ///   than EAGAIN; a later failure ends the batch and returns what was read (it recurs next call).
-    /// - Precondition: `limit > 0`.
+    /// A `limit` below 1 reads one datagram.
     public func receive(limit: Int = 64) throws(VRRPSocketError) -> [ReceivedDatagram] {
-        precondition(limit > 0, "receive limit must be positive")
+        let limit = max(limit, 1)
         let family = self.family
         return try state.withLock { (state) throws(VRRPSocketError) -> [ReceivedDatagram] in
             var datagrams: [ReceivedDatagram] = []

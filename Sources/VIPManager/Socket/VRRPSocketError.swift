@@ -9,6 +9,9 @@ public enum VRRPSocketError: Error, CustomStringConvertible, Sendable, Equatable
     case system(call: String, errno: Int32)
     /// No interface of that name exists in the network namespace of the thread that opened the socket.
     case interfaceNotFound(String)
+    /// An address of the other family was given (a source or destination the socket cannot use).
+    /// Config can lead here (an IPv6 VIP on IPv4 controllers), so it is an error, never a trap.
+    case addressFamily(String)
 
     /// One line for logs: `sendmsg: Resource temporarily unavailable (errno 11)`.
     public var description: String {
@@ -17,6 +20,8 @@ public enum VRRPSocketError: Error, CustomStringConvertible, Sendable, Equatable
             "\(call): \(String(cString: strerror(code))) (errno \(code))"
         case .interfaceNotFound(let name):
             "network interface '\(name)' not found"
+        case .addressFamily(let message):
+            message
         }
     }
 

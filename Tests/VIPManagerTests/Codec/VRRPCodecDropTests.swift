@@ -44,15 +44,15 @@ enum DropFixtures {
                                             family: .v4)
     static let v2NoAuthPolicy = VRRPReceivePolicy(version: 2, vrids: [52], family: .v4)
 
-    static let v3 = VRRPCodec.encode(
+    static let v3 = try! VRRPCodec.encode(
         VRRPAdvertisement(vrid: 51, priority: 150, maxAdvertInterval: .milliseconds(100),
                           addresses: [ip("198.18.0.10")]),
         source: ctl1, destination: group4)
-    static let v6 = VRRPCodec.encode(
+    static let v6 = try! VRRPCodec.encode(
         VRRPAdvertisement(vrid: 51, priority: 150, maxAdvertInterval: .milliseconds(100),
                           addresses: [ip("2001:db8::10")]),
         source: ctl1v6, destination: group6)
-    static let v2 = VRRPCodec.encode(
+    static let v2 = try! VRRPCodec.encode(
         VRRPAdvertisement(version: 2, vrid: 52, priority: 100, maxAdvertInterval: .seconds(1),
                           addresses: [ip("198.18.0.20")], authPass: secret),
         source: ctl1, destination: group4)

@@ -36,7 +36,7 @@ struct VRRPCodecGoldenTests {
     func handV3IPv4() throws {
         let adv = VRRPAdvertisement(version: 3, vrid: 51, priority: 150, maxAdvertInterval: .seconds(1),
                                     addresses: [ip("198.18.0.10")])
-        #expect(VRRPCodec.encode(adv, source: ip("198.18.0.11"), destination: Self.group4) == Self.v3IPv4)
+        #expect(try VRRPCodec.encode(adv, source: ip("198.18.0.11"), destination: Self.group4) == Self.v3IPv4)
         let policy = VRRPReceivePolicy(vrids: [51], family: .v4)
         #expect(try VRRPCodec.decode(Self.v3IPv4, source: ip("198.18.0.11"), destination: Self.group4, ttl: 255,
                                      policy: policy).get() == adv)
@@ -46,7 +46,7 @@ struct VRRPCodecGoldenTests {
     func handV3IPv6() throws {
         let adv = VRRPAdvertisement(version: 3, vrid: 7, priority: 100, maxAdvertInterval: .milliseconds(100),
                                     addresses: [ip("2001:db8::10"), ip("2001:db8::11")])
-        #expect(VRRPCodec.encode(adv, source: ip("fe80::1"), destination: Self.group6) == Self.v3IPv6)
+        #expect(try VRRPCodec.encode(adv, source: ip("fe80::1"), destination: Self.group6) == Self.v3IPv6)
         let policy = VRRPReceivePolicy(vrids: [7], family: .v6)
         #expect(try VRRPCodec.decode(Self.v3IPv6, source: ip("fe80::1"), destination: Self.group6, ttl: 255,
                                      policy: policy).get() == adv)
@@ -59,9 +59,9 @@ struct VRRPCodecGoldenTests {
         let pass = VRRPAdvertisement(version: 2, vrid: 52, priority: 100, maxAdvertInterval: .seconds(1),
                                      addresses: [ip("198.18.0.20")], authPass: Array("hactl".utf8))
         // v2 has no pseudo-header: the addresses must not change the bytes.
-        #expect(VRRPCodec.encode(none, source: ip("198.18.0.11"), destination: Self.group4) == Self.v2NoAuth)
-        #expect(VRRPCodec.encode(none, source: ip("198.18.1.1"), destination: ip("198.18.1.2")) == Self.v2NoAuth)
-        #expect(VRRPCodec.encode(pass, source: ip("198.18.0.11"), destination: Self.group4) == Self.v2Pass)
+        #expect(try VRRPCodec.encode(none, source: ip("198.18.0.11"), destination: Self.group4) == Self.v2NoAuth)
+        #expect(try VRRPCodec.encode(none, source: ip("198.18.1.1"), destination: ip("198.18.1.2")) == Self.v2NoAuth)
+        #expect(try VRRPCodec.encode(pass, source: ip("198.18.0.11"), destination: Self.group4) == Self.v2Pass)
         let noAuthPolicy = VRRPReceivePolicy(version: 2, vrids: [10], family: .v4)
         let passPolicy = VRRPReceivePolicy(version: 2, vrids: [52], authPass: Array("hactl".utf8), family: .v4)
         #expect(try VRRPCodec.decode(Self.v2NoAuth, source: ip("198.18.0.11"), destination: Self.group4, ttl: 255,
@@ -227,7 +227,7 @@ struct VRRPCodecGoldenTests {
         #expect(adv == vector.expected)
 
         let message = Array(vector.datagram.dropFirst(20))
-        let encoded = VRRPCodec.encode(adv, source: Self.keepalivedSource, destination: Self.group4)
+        let encoded = try VRRPCodec.encode(adv, source: Self.keepalivedSource, destination: Self.group4)
         #expect(hexString(encoded) == hexString(message), "\(vector.name)")
     }
 }

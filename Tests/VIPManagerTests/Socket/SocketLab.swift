@@ -83,7 +83,7 @@ enum SocketLab {
         let vip = source.isIPv4 ? address("198.18.201.10") : address("2001:2::10")
         let advertisement = VRRPAdvertisement(vrid: vrid, priority: priority, maxAdvertInterval: .milliseconds(100),
                                               addresses: addresses ?? [vip])
-        return VRRPCodec.encode(advertisement, source: source, destination: destination)
+        return (try? VRRPCodec.encode(advertisement, source: source, destination: destination)) ?? []
     }
 
     static func policy(_ family: VRRPReceivePolicy.Family, vrids: Set<UInt8> = [51]) -> VRRPReceivePolicy {
