@@ -6,20 +6,30 @@ import ServiceLifecycle
 import UnixSignals
 
 /// The per-node daemon: the health checks, the HTTP API, the agent-check server and the SIGHUP
-/// reloader in one ServiceGroup. SIGTERM/SIGINT stop it gracefully; the HTTP server stops first.
+/// reloader in one ServiceGroup. SIGTERM/SIGINT stop it gracefully, in this order: the VIPs are
+/// handed over first (the HTTP API and the checks keep running meanwhile), then the HTTP server stops
+/// with a bounded drain (`httpDrain`), then the rest.
 public struct Agent: Sendable {
     public let context: AgentContext
     let http: HTTPClient
+    /// How long requests in flight may take once the HTTP server is told to stop; then it is cancelled.
+    public static let httpDrain: Duration = .seconds(2)
+    /// Backstop for the whole graceful stop (handover, drain, the rest); below the unit's TimeoutStopSec.
+    public static let maximumStop: Duration = .seconds(20)
 
     public init(context: AgentContext) {
         self.context = context
         self.http = context.http
     }
 
-    /// The HTTP application on `api_port` of this controller's address (exposed for tests).
-    public func makeApplication(host: String? = nil, port: Int? = nil) -> some ApplicationProtocol {
-        Application(
+    /// The HTTP application on `api_port` of `cluster.listen_address` (exposed for tests), with the
+    /// connection guard (cap, idle and body timeouts, body limit) in every connection's pipeline.
+    public func makeApplication(host: String? = nil, port: Int? = nil,
+                                limits: ConnectionLimits = .api) -> some ApplicationProtocol {
+        let limiter = ConnectionLimiter(listener: "api", limits: limits, metrics: context.metrics)
+        return Application(
             responder: APIRoutes.responder(context),
+            server: .http1(configuration: .init(additionalChannelHandlers: [HTTPConnectionGuard(limiter: limiter)])),
             configuration: .init(address: .hostname(host ?? context.listenAddress,
                                                     port: port ?? context.config.cluster.apiPort),
                                  serverName: "hactl/\(HACoreVersion.string)"),
@@ -38,17 +48,50 @@ public struct Agent: Sendable {
         if let probe = context.galera { services.append(.init(service: GaleraService(probe: probe))) }
         if let probe = context.rabbitmq { services.append(.init(service: MQService(probe: probe))) }
         if let tracker = context.galeraWriter { services.append(.init(service: GaleraWriterService(tracker: tracker))) }
-        // Shutdown runs in reverse: the HTTP server stops first, then the VIPs are handed over.
+        // Shutdown runs in reverse order: the VIPs are handed over first (the handover calls the
+        // peers, not our own server, and HAProxy keeps reading our health endpoints meanwhile), then
+        // the HTTP server stops within `httpDrain`, so a slow request cannot hold the handover.
+        services.append(.init(service: BoundedDrain(service: makeApplication(), drain: Self.httpDrain,
+                                                    logger: context.logger)))
         if let engine = context.vip { services.append(.init(service: VIPService(context: context, engine: engine))) }
-        services.append(.init(service: makeApplication()))
-        let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger))
+        var groupConfig = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger)
+        groupConfig.maximumGracefulShutdownDuration = Self.maximumStop
+        groupConfig.maximumCancellationDuration = .seconds(2)
+        let group = ServiceGroup(configuration: groupConfig)
         context.logger.notice("agent starting", metadata: [
-            "config.path": .string(context.configPath), "api.port": .stringConvertible(config.cluster.apiPort),
+            "config.path": .string(context.configPath), "listen.address": .string(context.listenAddress),
+            "api.port": .stringConvertible(config.cluster.apiPort),
             "agent_check.port": .stringConvertible(config.cluster.agentCheckPort),
             "node.drained": .stringConvertible(context.nodeState.drained)])
         try await group.run()
         context.logger.notice("agent stopped")
+    }
+}
+
+/// Runs a service; once graceful shutdown starts it gets `drain` to finish, then it is cancelled
+/// (for the HTTP server: requests still in flight are cut off).
+struct BoundedDrain<Wrapped: Service>: Service {
+    let service: Wrapped
+    let drain: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let drain = self.drain
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask { try await service.run(); return true }
+            tasks.addTask {
+                // Throws only when cancelled (the service finished first): then nothing to bound.
+                try await gracefulShutdown()
+                try await Task.sleep(for: drain)
+                return false
+            }
+            defer { tasks.cancelAll() }
+            guard let finished = try await tasks.next(), !finished else { return }
+            logger.warning("HTTP drain timed out; cancelling requests in flight", metadata: ["drain": .string("\(drain)")])
+            tasks.cancelAll()
+            while case .some(.some) = try? await tasks.next() {}
+        }
     }
 }
 

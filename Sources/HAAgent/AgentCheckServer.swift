@@ -6,16 +6,21 @@ import ServiceLifecycle
 
 /// TCP server for HAProxy `agent-check`. Each connection gets exactly one answer line and is closed;
 /// a client that sends nothing within `defaultAfter` gets the `node` answer (HAProxy without
-/// `agent-send`), so no connection lives longer than that.
+/// `agent-send`), so no connection lives longer than that. A request line is at most
+/// `AgentCheckHandler.maxRequest` bytes, and at most `limits.maxConnections` are open at once (a new
+/// one closes the least recently opened).
 struct AgentCheckServer: Service {
     let context: AgentContext
     let host: String
     let port: Int
     var defaultAfter: TimeAmount = .milliseconds(200)
+    /// The connection cap (see `ConnectionLimits`); a connection never outlives `defaultAfter` anyway.
+    var limits: ConnectionLimits = .agentCheck
 
     func run() async throws {
         let context = self.context
         let defaultAfter = self.defaultAfter
+        let limiter = ConnectionLimiter(listener: "agent_check", limits: limits, metrics: context.metrics)
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -24,7 +29,7 @@ struct AgentCheckServer: Service {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            AgentCheckHandler(context: context, defaultAfter: defaultAfter))
+                            AgentCheckHandler(context: context, defaultAfter: defaultAfter, limiter: limiter))
                     }
                 }
                 .bind(host: host, port: port).get()
@@ -44,16 +49,26 @@ final class AgentCheckHandler: ChannelInboundHandler {
 
     let context: AgentContext
     let defaultAfter: TimeAmount
+    let limiter: ConnectionLimiter?
     private var received: [UInt8] = []
     private var answered = false
     private var timer: Scheduled<Void>?
 
-    init(context: AgentContext, defaultAfter: TimeAmount) {
+    init(context: AgentContext, defaultAfter: TimeAmount, limiter: ConnectionLimiter? = nil) {
         self.context = context
         self.defaultAfter = defaultAfter
+        self.limiter = limiter
     }
 
     func channelActive(context ctx: ChannelHandlerContext) {
+        if let limiter {
+            // At the cap the least recently opened connection is closed (or, if none can be, this one).
+            guard let id = limiter.admit(ctx.channel) else {
+                answered = true
+                return
+            }
+            ctx.channel.closeFuture.whenComplete { _ in limiter.closed(id) }
+        }
         let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
         timer = ctx.eventLoop.scheduleTask(in: defaultAfter) {
             let (handler, ctx) = loopBound.value
@@ -63,6 +78,7 @@ final class AgentCheckHandler: ChannelInboundHandler {
     }
 
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
+        guard !answered else { return }  // answered (or refused): nothing more is buffered
         var buffer = unwrapInboundIn(data)
         received.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
         if let newline = received.firstIndex(of: 0x0A) {

@@ -136,9 +136,8 @@ public final class AgentContext: Sendable {
         return true
     }
 
-    /// Both listeners bind the wildcard of the controller address's family, so HAProxy reaches them on
-    /// the controller address, local checks on loopback, and (later) clients on a VIP.
-    public var listenAddress: String { node.address.isIPv4 ? "0.0.0.0" : "::" }
+    /// Where both listeners bind: `cluster.listen_address` (default: this node's controller address).
+    public var listenAddress: String { config.cluster.listenAddress.resolved(for: node).description }
 
     /// Signed calls to the other agents (handover, takeover).
     public var peers: AgentClient {

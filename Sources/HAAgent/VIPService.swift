@@ -34,13 +34,36 @@ enum VIPHandover {
         max(.seconds(2), advertInterval * 4 + .milliseconds(500))
     }
 
-    static func giveAway(_ context: AgentContext, engine: VRRPEngine, reason: String) async {
+    /// Bound on a whole `giveAway`, however many VIPs and peers: the unit's stop timeout must cover
+    /// it plus the HTTP drain.
+    static let giveAwayBudget: Duration = .seconds(10)
+
+    /// Hands every VIP this node is master of to a peer, all VIPs at once; returns within `budget`
+    /// (a VIP not released by then stays for `engine.stop()`'s priority-0 advert).
+    static func giveAway(_ context: AgentContext, engine: VRRPEngine, reason: String,
+                         budget: Duration = giveAwayBudget) async {
         let held = engine.status().filter { $0.state == "master" }.map(\.name)
-        for name in held {
-            let taker = await askPeers(context, vip: name)
-            let released = await waitUntilReleased(context, engine: engine, vip: name)
-            context.logger.notice(released ? "VIP handed over" : "VIP not handed over in time", metadata: [
-                "vip.name": .string(name), "vip.to": .string(taker ?? "-"), "reason": .string(reason)])
+        guard !held.isEmpty else { return }
+        await withTaskGroup(of: Bool.self) { tasks in
+            for name in held {
+                tasks.addTask {
+                    let taker = await askPeers(context, vip: name)
+                    let released = await waitUntilReleased(context, engine: engine, vip: name)
+                    context.logger.notice(released ? "VIP handed over" : "VIP not handed over in time", metadata: [
+                        "vip.name": .string(name), "vip.to": .string(taker ?? "-"), "reason": .string(reason)])
+                    return true
+                }
+            }
+            tasks.addTask { try? await Task.sleep(for: budget); return false }
+            var done = 0
+            while done < held.count, let isVIP = await tasks.next() {
+                guard isVIP else {
+                    context.logger.warning("VIP handover budget spent", metadata: ["budget": .string("\(budget)")])
+                    break
+                }
+                done += 1
+            }
+            tasks.cancelAll()
         }
     }
 
@@ -67,7 +90,7 @@ enum VIPHandover {
 
     static func waitUntilReleased(_ context: AgentContext, engine: VRRPEngine, vip: String) async -> Bool {
         let deadline = ContinuousClock.now + releaseTimeout(advertInterval: engine.advertInterval(of: vip) ?? .seconds(1))
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, !Task.isCancelled {
             if engine.status(of: vip)?.state != "master" {
                 // Demoted: the engine keeps the addresses for its release grace; let it run out
                 // before a stop, which would release them at once.

@@ -29,7 +29,7 @@ extension ConfigReader {
 
     func readClusterSettings(_ value: ConfigValue) -> ClusterSettings? {
         guard let map = fields(value) else { return nil }
-        map.rejectUnknownKeys(allowed: ["name", "secret_file", "api_port", "agent_check_port"])
+        map.rejectUnknownKeys(allowed: ["name", "secret_file", "api_port", "agent_check_port", "listen_address"])
         let name = map.required("name", string)
         let secret = map.required("secret_file", secretFile)
         let apiPort = map.optional("api_port", port) ?? 9780
@@ -37,8 +37,24 @@ extension ConfigReader {
         if apiPort == agentCheckPort, let position = map.position(of: "agent_check_port") ?? map.position(of: "api_port") {
             report(position, "api_port and agent_check_port must differ (both are \(apiPort))")
         }
+        let listen = map.optional("listen_address", listenAddress)
         guard let name, let secret else { return nil }
-        return ClusterSettings(name: name, secretFile: secret, apiPort: apiPort, agentCheckPort: agentCheckPort)
+        return ClusterSettings(name: name, secretFile: secret, apiPort: apiPort, agentCheckPort: agentCheckPort,
+                               listenAddress: listen ?? .controller)
+    }
+
+    /// `controller` or an IP address.
+    func listenAddress(_ value: ConfigValue) -> ListenAddress? {
+        guard let text = value.scalarText else {
+            report(value, "expected \"controller\" or an address for \(value.name), got \(value.described)")
+            return nil
+        }
+        if text == "controller" { return .controller }
+        guard let address = IPAddress(text) else {
+            report(value, "bad listen_address \(configQuote(text)): expected \"controller\" or an IP address")
+            return nil
+        }
+        return .address(address)
     }
 
     func readControllers(_ value: ConfigValue) -> [Controller]? {

@@ -117,12 +117,31 @@ public struct ClusterSettings: Sendable, Equatable {
     public var apiPort: Int
     /// The HAProxy agent-check TCP port. Default 9781.
     public var agentCheckPort: Int
+    /// Where the API and the agent-check server listen. Default: the node's controller address.
+    public var listenAddress: ListenAddress
 
-    public init(name: String, secretFile: String, apiPort: Int = 9780, agentCheckPort: Int = 9781) {
+    public init(name: String, secretFile: String, apiPort: Int = 9780, agentCheckPort: Int = 9781,
+                listenAddress: ListenAddress = .controller) {
         self.name = name
         self.secretFile = secretFile
         self.apiPort = apiPort
         self.agentCheckPort = agentCheckPort
+        self.listenAddress = listenAddress
+    }
+}
+
+/// `cluster.listen_address`: `controller` (the node's own controller address) or an IP address
+/// (the same on every node, so in practice a wildcard such as `0.0.0.0` or `::`, or a loopback).
+public enum ListenAddress: Sendable, Equatable, Hashable {
+    case controller
+    case address(IPAddress)
+
+    /// The address to bind on `node`.
+    public func resolved(for node: Controller) -> IPAddress {
+        switch self {
+        case .controller: node.address
+        case .address(let address): address
+        }
     }
 }
 
