@@ -6,7 +6,7 @@ import HACore
 /// - A failing weighted check adds its weight (SPEC: "priority change while that check fails").
 /// - A drained (or stopping) node sits at the bottom (1): it still serves if it is the only one left.
 /// - A pinned node (planned handover) advertises 254 while none of its tracked checks fails.
-/// - A link that is down is a fault.
+/// - A link that is down is a fault, and so is a VRRP socket that cannot be (re-)opened.
 /// The result is clamped to 1...254 (255 stays only for an owner with nothing failing).
 public enum VIPPriority {
     public struct Result: Equatable, Sendable {
@@ -18,10 +18,11 @@ public enum VIPPriority {
     public static let pinned = 254
 
     public static func evaluate(base: Int, track: [TrackEntry], status: (String) -> HealthStatus?,
-                                drained: Bool, leaving: Bool = false, pinned: Bool, linkUp: Bool = true) -> Result {
+                                drained: Bool, leaving: Bool = false, pinned: Bool, linkUp: Bool = true, socketUp: Bool = true) -> Result {
         var reasons: [String] = []
-        var fault = !linkUp
+        var fault = !linkUp || !socketUp
         if !linkUp { reasons.append("link down") }
+        if !socketUp { reasons.append("vrrp socket failed") }
         var priority = base
         var anyFailing = false
         for entry in track {

@@ -101,6 +101,13 @@ public final class AddressManager: Sendable {
         try link(interface).isUp
     }
 
+    /// A fresh `RTM_GETLINK` reading of `interface` as a link event (the engine's backstop poll).
+    /// - Throws: `interfaceNotFound`, or `operation` with libnl's code.
+    func linkEvent(_ interface: String) throws(NetlinkError) -> LinkEvent {
+        let info = try link(interface)
+        return LinkEvent(kind: .new, index: info.index, name: interface, flags: info.flags, carrierChanges: info.carrierChanges)
+    }
+
     /// Index, flags and MAC of `interface` in one round trip (the announcer's per-send lookup).
     func link(_ interface: String) throws(NetlinkError) -> LinkInfo {
         try withRoute { (route) throws(NetlinkError) in try route.link(interface) }

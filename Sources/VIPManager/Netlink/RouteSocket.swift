@@ -45,10 +45,13 @@ struct RouteSocket: ~Copyable {
             throw .libnl("get link \(name)", result)
         }
         defer { rtnl_link_put(link) }
+        var carrierChanges: UInt32 = 0
+        let hasCarrierChanges = rtnl_link_get_carrier_changes(link, &carrierChanges) >= 0
         return LinkInfo(
             index: Int32(rtnl_link_get_ifindex(link)),
             flags: UInt32(rtnl_link_get_flags(link)),
-            hardwareAddress: rtnl_link_get_addr(link).map(Self.bytes(of:)) ?? []
+            hardwareAddress: rtnl_link_get_addr(link).map(Self.bytes(of:)) ?? [],
+            carrierChanges: hasCarrierChanges ? carrierChanges : nil
         )
     }
 
@@ -97,6 +100,8 @@ struct LinkInfo: Sendable, Equatable {
     var flags: UInt32
     /// Empty for interfaces without one (tun, wireguard).
     var hardwareAddress: [UInt8]
+    /// `IFLA_CARRIER_CHANGES` (carrier downs plus ups since creation), nil when not reported.
+    var carrierChanges: UInt32? = nil
 
     var isUp: Bool {
         flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0
