@@ -74,6 +74,20 @@ let package = Package(
         ], path: "Sources/HACLI", swiftSettings: swiftSettings),
         .executableTarget(name: "hactl", dependencies: ["HACLI"], swiftSettings: swiftSettings),
 
+        // libFuzzer targets (docs/testing.md, "Fuzzing"). scripts/fuzz.sh builds each with
+        // `--sanitize=fuzzer -Xswiftc -DHACTL_FUZZ`: libFuzzer supplies main. In a normal build each
+        // has a replay main (`swift run FuzzX FILE-OR-DIR...`), so `swift build` keeps them compiling.
+        .target(name: "FuzzSupport", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzSignedCall", dependencies: ["FuzzSupport", "HACore"],
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzRequestTarget", dependencies: [
+            "FuzzSupport", "HACore", .product(name: "HummingbirdCore", package: "hummingbird"),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzVRRPCodec", dependencies: ["FuzzSupport", "HACore", "VIPManager"],
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzPeerAnswer", dependencies: ["FuzzSupport", "HACore", "GaleraProbe"],
+                          swiftSettings: swiftSettings),
+
         .testTarget(name: "HACoreTests", dependencies: [
             "HACore",
             .product(name: "Logging", package: "swift-log"),

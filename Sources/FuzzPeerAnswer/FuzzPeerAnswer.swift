@@ -1,0 +1,80 @@
+import Foundation
+import FuzzSupport
+import GaleraProbe
+import HACore
+
+/// libFuzzer target: a Galera peer report (`POST /v1/galera/peer`, `GET /v1/galera`) as a peer or the
+/// CLI decodes it, and what the writer tracker (Sources/HAAgent/GaleraWriterService.swift) does with
+/// it: the seconds fields to `Duration`s, the candidacy `received - passing_for`, the "confirms
+/// Primary" test, then `WriterChoice` and `WriterHoldout` rounds. Input: 8 bytes of the receive
+/// instant (any `Int64` nanoseconds), then the JSON body.
+///
+/// Must never trap; decoded seconds are nil or within 0...`GaleraReport.maxSeconds`; a passing
+/// candidate's start is never after the receive instant; a decoded report re-encodes to itself.
+enum FuzzPeerAnswer {
+    static let interval: Duration = .seconds(2)
+
+    static func one(_ data: [UInt8]) {
+        var input = FuzzReader(data)
+        let received = MonotonicInstant(nanoseconds: input.int64())
+        let body = Data(input.rest())
+        guard let report = try? JSONDecoder().decode(GaleraReport.self, from: body) else { return }
+
+        for seconds in [report.passingForSeconds, report.ageSeconds, report.statusAgeSeconds] {
+            if let seconds {
+                fuzzCheck(seconds.isFinite && seconds >= 0 && seconds <= GaleraReport.maxSeconds,
+                          "unbounded seconds kept: \(seconds)")
+            }
+            if let duration = GaleraReport.boundedDuration(seconds) {
+                fuzzCheck(duration >= .zero && duration <= .seconds(GaleraReport.maxSeconds), "duration \(duration)")
+            }
+        }
+
+        // GaleraWriterTracker.candidate(_:received:)
+        let candidate: WriterChoice.Candidate
+        if report.drained == true {
+            candidate = .drained(report.node)
+        } else if report.status == .passing, let passingFor = GaleraReport.boundedDuration(report.passingForSeconds) {
+            let since = received - passingFor
+            fuzzCheck(since <= received, "candidate passing since \(since), after \(received)")
+            candidate = .passing(report.node, since: since)
+        } else {
+            candidate = .failing(report.node)
+        }
+        // GaleraWriterTracker.confirmsPrimary(_:), with the tracker's window.
+        let confirms = report.statusIsCurrent(window: interval * HealthBoard.staleFactor)
+            && report.wsrep?.clusterStatus == "Primary"
+
+        var choice = WriterChoice(holdDown: .seconds(30))
+        let local = WriterChoice.Candidate.passing("fuzz-local", since: received - .seconds(5))
+        _ = choice.update([local, candidate], now: received)
+        _ = choice.update([candidate, local], now: received + interval)
+        var holdout = WriterHoldout(node: "fuzz-local", controllers: 3, takeoverDelay: interval * 2)
+        let peer = WriterHoldout.Peer(name: report.node, heard: true, confirmsPrimary: confirms,
+                                      claimsWriter: report.writer == report.node && report.status == .passing)
+        for step in 0..<2 {
+            let round = WriterHoldout.Round(writer: choice.writer ?? report.writer,
+                                            local: .passing(viewSize: report.wsrep?.clusterSize),
+                                            drained: false, peers: [peer, .unheard("fuzz-third")])
+            _ = holdout.handle(.round(round), now: received + interval * step)
+        }
+
+        // What an agent serves for a report decodes back to the same report.
+        if let encoded = try? JSONEncoder().encode(report) {
+            let again = try? JSONDecoder().decode(GaleraReport.self, from: encoded)
+            fuzzCheck(again == report, "re-encoded report differs")
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzPeerAnswer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzPeerAnswer.one(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+#if !HACTL_FUZZ
+@main struct FuzzPeerAnswerReplay {
+    static func main() { FuzzSupport.replayMain(FuzzPeerAnswer.one) }
+}
+#endif
