@@ -31,6 +31,12 @@ public struct AgentMetrics: Sendable {
                                     help: "Admin and peer calls refused with 401, by reason")
     }
 
+    /// Requests refused with 400 for a non-canonical target (labels: `CanonicalTarget.Rejection` raw values).
+    func httpRejected(reason: CanonicalTarget.Rejection) -> Counter {
+        registry.makeCounter(name: "hactl_http_rejected_total", labels: [("reason", reason.rawValue)],
+                             help: "API requests refused with 400 before authentication, by reason")
+    }
+
     func agentCheck(service: String) -> Counter {
         registry.makeCounter(name: "hactl_agent_check_requests_total", labels: [("service", service)],
                              help: "HAProxy agent-check requests by service (unknown ones counted as 'unknown')")

@@ -9,7 +9,7 @@ struct Fixture {
     let dir: String
     let context: AgentContext
     let clock: ManualClock
-    let secret = "fixture-secret"
+    let secret = "fixture-secret-0123456789abcdef0123456789abcdef" // 32 bytes or more (cluster secret minimum)
     var now: Int64 = 1_795_000_000
 
     init(checks: String = "", drained: Bool = false, extra: String = "") throws {
@@ -37,8 +37,11 @@ struct Fixture {
         if drained { try context.nodeState.setDrained(true) }
     }
 
-    func signed(_ path: String, body: [UInt8] = []) -> String {
-        RequestSigner(secret: Array(secret.utf8)).sign(method: "POST", path: path, body: body, unixTime: now)
+    /// An `Authorization` value for a call to `node` (default: this fixture's ctl1) of `cluster`.
+    func signed(_ path: String, body: [UInt8] = [], method: String = "POST", node: String = "ctl1", cluster: String = "test",
+                nonce: String = RequestSigner.makeNonce()) -> String {
+        RequestSigner(secret: Array(secret.utf8)).sign(method: method, path: path, body: body, node: node, cluster: cluster,
+                                                       unixTime: now, nonce: nonce)
     }
 
     func cleanup() { try? FileManager.default.removeItem(atPath: dir) }

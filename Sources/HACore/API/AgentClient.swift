@@ -62,15 +62,28 @@ public struct AgentClient: Sendable {
     /// A signed `POST` whose answer is JSON of `type`. With `acceptAnyStatus` a decodable body is the
     /// answer whatever the status (admin results carry their own `ok`); otherwise only 200 is.
     /// `timeout` overrides the client's for slow actions (a Galera node's start waits for its SST).
+    ///
+    /// The call is signed for `controller` and this cluster, and the answer must carry the agent's
+    /// MAC over this call's nonce (`X-Hactl-Response`): an unsigned, forged or replayed answer is
+    /// `.unauthenticatedAnswer` and nothing in it is used. An unsigned 401 is `.unauthorized` (the
+    /// agent signs only answers to calls it accepted).
     public func call<T: Decodable>(_ path: String, on controller: Controller, body: [UInt8] = [], as type: T.Type,
                                    acceptAnyStatus: Bool = false, timeout: Duration? = nil) async throws(AgentClientError) -> T {
-        let auth = signer.sign(method: "POST", path: path, body: body, unixTime: Int64(Date().timeIntervalSince1970))
+        let nonce = RequestSigner.makeNonce()
+        let auth = signer.sign(method: "POST", path: path, body: body, node: controller.name, cluster: config.cluster.name,
+                               unixTime: Int64(Date().timeIntervalSince1970), nonce: nonce)
         let request = HTTPRequest(method: "POST", url: baseURL(controller) + path,
                                   headers: [HTTPHeader(name: RequestSigner.headerName, value: auth),
                                             HTTPHeader(name: "Content-Type", value: "application/json")],
                                   body: body, connectTimeout: connectTimeout, timeout: timeout ?? self.timeout)
         let response = try await send(request, to: controller)
-        if response.status == 401 { throw .unauthorized(node: controller.name, reason: response.bodyString) }
+        let answer = signer.verifyAnswer(header: response.header(RequestSigner.answerHeaderName), nonce: nonce,
+                                         status: response.status, body: response.body,
+                                         node: controller.name, cluster: config.cluster.name)
+        if case .failure(let failure) = answer {
+            if response.status == 401 { throw .unauthorized(node: controller.name, reason: response.bodyString) }
+            throw .unauthenticatedAnswer(node: controller.name, reason: failure.rawValue)
+        }
         guard acceptAnyStatus || response.status == 200, let result = try? decode(type, response, from: controller) else {
             throw .http(node: controller.name, status: response.status, body: response.bodyString)
         }
@@ -95,13 +108,16 @@ public enum AgentClientError: Error, CustomStringConvertible, Sendable {
     case unauthorized(node: String, reason: String)
     case http(node: String, status: Int, body: String)
     case badResponse(node: String, message: String)
+    /// The answer to a signed call lacked a valid `X-Hactl-Response` MAC; its content was not used.
+    case unauthenticatedAnswer(node: String, reason: String)
 
     public var description: String {
         switch self {
         case .unreachable(let node, let address, let cause): "\(node) (\(address)) unreachable: \(cause)"
-        case .unauthorized(let node, let reason): "\(node) refused the call: \(reason.trimmingCharacters(in: .whitespacesAndNewlines))"
+        case .unauthorized(let node, let reason): "\(node) refused the call: \(reason.prefix(200).trimmingCharacters(in: .whitespacesAndNewlines))"
         case .http(let node, let status, let body): "\(node) answered HTTP \(status): \(body.prefix(200).trimmingCharacters(in: .whitespacesAndNewlines))"
         case .badResponse(let node, let message): "\(node) sent an unreadable answer: \(message)"
+        case .unauthenticatedAnswer(let node, let reason): "\(node) sent an answer that failed authentication: \(reason)"
         }
     }
 }

@@ -2,31 +2,37 @@ import Crypto
 import Foundation
 import Synchronization
 
-/// Signs and verifies admin and peer HTTP calls with the cluster secret.
+/// Signs and verifies admin and peer HTTP calls, and the agent's answers to them, with the cluster secret.
 ///
 /// Scheme `HACTL-HMAC-SHA256` (documented in docs/security.md): the request carries
 /// `Authorization: HACTL-HMAC-SHA256 t=<unix seconds>,n=<nonce hex>,s=<hmac hex>` where the HMAC-SHA256,
-/// keyed with a key derived from the secret file (HKDF-SHA256, info "hactl api v1"), covers
-/// `"HACTL1\n" + METHOD + "\n" + PATH?QUERY + "\n" + t + "\n" + n + "\n" + hex(SHA256(body))`.
-/// A signature is accepted within ±`window` of the verifier's wall clock and at most once per nonce.
+/// keyed with `ClusterKeys.admin`, covers
+/// `"HACTL2\n" + METHOD + "\n" + CLUSTER + "\n" + NODE + "\n" + PATH?QUERY + "\n" + t + "\n" + n + "\n" + hex(SHA256(body))`,
+/// NODE being the controller the call is meant for and CLUSTER `cluster.name`: a captured call is
+/// refused by every other node and cluster. A signature is accepted within ±`window` of the verifier's
+/// wall clock and at most once per nonce.
+///
+/// The agent answers a call it accepted with `X-Hactl-Response: s=<hmac hex>`, keyed with
+/// `ClusterKeys.peer`, over `"HACTL2-ANSWER\n" + CLUSTER + "\n" + NODE + "\n" + n + "\n" + STATUS + "\n" + hex(SHA256(body))`
+/// (n: the request's nonce, NODE: the answering node), so a client trusts only the answer to its own call.
 public struct RequestSigner: Sendable {
     public static let scheme = "HACTL-HMAC-SHA256"
     public static let headerName = "Authorization"
+    /// The header carrying the agent's MAC over its answer.
+    public static let answerHeaderName = "X-Hactl-Response"
+    /// The first line of the canonical string; bumped whenever what is signed changes.
+    public static let version = "HACTL2"
+    /// Longest `Authorization` value the parser looks at (a valid one is about 170 bytes).
+    public static let maxHeaderLength = 512
+    /// Largest accepted `t` (year 2286); anything longer or larger is malformed, never arithmetic.
+    public static let maxTimestamp: Int64 = 10_000_000_000
 
-    /// Raw derived key bytes (SymmetricKey is not Sendable); a SymmetricKey is made per use.
-    let key: [UInt8]
+    public let keys: ClusterKeys
     public let window: Duration
 
-    /// Derives the signing key from the raw contents of the cluster secret file (trailing whitespace ignored).
+    /// Derives the keys from the raw contents of the cluster secret file (trailing whitespace ignored).
     public init(secret: [UInt8], window: Duration = .seconds(30)) {
-        var material = secret
-        while let last = material.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 {
-            material.removeLast()
-        }
-        self.key = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: material),
-            info: Array("hactl api v1".utf8),
-            outputByteCount: 32).withUnsafeBytes { Array($0) }
+        self.keys = ClusterKeys(secret: secret)
         self.window = window
     }
 
@@ -38,26 +44,61 @@ public struct RequestSigner: Sendable {
         self.init(secret: Array(secret.utf8), window: window)
     }
 
-    /// The `Authorization` header value for one request.
-    public func sign(method: String, path: String, body: some Collection<UInt8>, unixTime: Int64,
-                     nonce: String = RequestSigner.makeNonce()) -> String {
-        let mac = code(method: method, path: path, body: body, unixTime: unixTime, nonce: nonce)
+    /// The `Authorization` header value for one request to `node` of `cluster`.
+    public func sign(method: String, path: String, body: some Collection<UInt8>, node: String, cluster: String,
+                     unixTime: Int64, nonce: String = RequestSigner.makeNonce()) -> String {
+        let mac = code(method: method, path: path, body: body, node: node, cluster: cluster, unixTime: unixTime, nonce: nonce)
         return "\(Self.scheme) t=\(unixTime),n=\(nonce),s=\(hex(mac))"
     }
 
-    /// Checks a request's `Authorization` value; `replay` remembers nonces for the window.
-    public func verify(header: String?, method: String, path: String, body: some Collection<UInt8>,
-                       unixTime now: Int64, replay: ReplayCache) -> Result<Void, AuthFailure> {
+    /// The checks that need no body: present, well-formed, inside the time window. The agent runs
+    /// them before it reads a request body.
+    public func preflight(header: String?, unixTime now: Int64) -> Result<SignedCallHeader, AuthFailure> {
         guard let header, !header.isEmpty else { return .failure(.missing) }
-        guard let parsed = Self.parse(header) else { return .failure(.malformed) }
-        let skew = Swift.abs(now - parsed.t)
-        guard skew <= window.components.seconds else { return .failure(.expired) }
-        let expected = code(method: method, path: path, body: body, unixTime: parsed.t, nonce: parsed.n)
-        guard constantTimeEqual(Array(expected), parsed.s) else { return .failure(.badSignature) }
-        guard replay.insert(nonce: parsed.n, unixTime: now, window: window.components.seconds) else {
+        let parsed: SignedCallHeader
+        switch Self.parseHeader(header) {
+        case .success(let p): parsed = p
+        case .failure(let failure): return .failure(failure)
+        }
+        guard Self.isInside(window: window, t: parsed.t, now: now) else { return .failure(.expired) }
+        return .success(parsed)
+    }
+
+    /// Checks a request's `Authorization` value for this node (`node`, `cluster`: the verifier's own);
+    /// `replay` remembers nonces for the window. On success, the parsed header (its nonce keys the answer).
+    public func verify(header: String?, method: String, path: String, body: some Collection<UInt8>,
+                       node: String, cluster: String, unixTime now: Int64,
+                       replay: ReplayCache) -> Result<SignedCallHeader, AuthFailure> {
+        let parsed: SignedCallHeader
+        switch preflight(header: header, unixTime: now) {
+        case .success(let p): parsed = p
+        case .failure(let failure): return .failure(failure)
+        }
+        let expected = code(method: method, path: path, body: body, node: node, cluster: cluster,
+                            unixTime: parsed.t, nonce: parsed.nonce)
+        guard constantTimeEqual(expected, parsed.mac) else { return .failure(.badSignature) }
+        guard replay.insert(nonce: parsed.nonce, unixTime: now, window: window.components.seconds) else {
             return .failure(.replayed)
         }
-        return .success(())
+        return .success(parsed)
+    }
+
+    /// The `X-Hactl-Response` value for the answer `node` gives to the call that carried `nonce`.
+    public func signAnswer(nonce: String, status: Int, body: some Collection<UInt8>, node: String, cluster: String) -> String {
+        "s=" + hex(answerCode(nonce: nonce, status: status, body: body, node: node, cluster: cluster))
+    }
+
+    /// Checks an answer's `X-Hactl-Response` against the call this client made (its nonce) to `node`.
+    public func verifyAnswer(header: String?, nonce: String, status: Int, body: some Collection<UInt8>,
+                             node: String, cluster: String) -> Result<Void, AnswerFailure> {
+        guard let header, !header.isEmpty else { return .failure(.unsigned) }
+        let u = Array(header.utf8)
+        guard u.count == 66, u[0] == UInt8(ascii: "s"), u[1] == UInt8(ascii: "="),
+              let mac = unhex(String(decoding: u[2...], as: UTF8.self)), mac.count == 32 else {
+            return .failure(.malformed)
+        }
+        let expected = answerCode(nonce: nonce, status: status, body: body, node: node, cluster: cluster)
+        return constantTimeEqual(expected, mac) ? .success(()) : .failure(.forged)
     }
 
     public static func makeNonce() -> String {
@@ -65,30 +106,105 @@ public struct RequestSigner: Sendable {
         return hex((0..<16).map { _ in UInt8.random(in: 0...255, using: &g) })
     }
 
-    func code(method: String, path: String, body: some Collection<UInt8>, unixTime: Int64, nonce: String) -> [UInt8] {
-        let bodyHash = hex(SHA256.hash(data: Array(body)))
-        let canonical = "HACTL1\n\(method.uppercased())\n\(path)\n\(unixTime)\n\(nonce)\n\(bodyHash)"
-        return Array(HMAC<SHA256>.authenticationCode(for: Array(canonical.utf8), using: SymmetricKey(data: key)))
+    /// `|now - t| <= window` without any arithmetic that can trap, whatever the two values.
+    public static func isInside(window: Duration, t: Int64, now: Int64) -> Bool {
+        let (difference, overflow) = now.subtractingReportingOverflow(t)
+        guard !overflow else { return false }
+        let limit = window.components.seconds
+        guard limit >= 0 else { return false }
+        return difference.magnitude <= UInt64(limit)
     }
 
-    static func parse(_ header: String) -> (t: Int64, n: String, s: [UInt8])? {
-        let prefix = scheme + " "
-        guard header.hasPrefix(prefix) else { return nil }
+    func code(method: String, path: String, body: some Collection<UInt8>, node: String, cluster: String,
+              unixTime: Int64, nonce: String) -> [UInt8] {
+        let bodyHash = hex(SHA256.hash(data: Array(body)))
+        let canonical = "\(Self.version)\n\(method.uppercased())\n\(cluster)\n\(node)\n\(path)\n\(unixTime)\n\(nonce)\n\(bodyHash)"
+        return keys.admin.mac(canonical.utf8)
+    }
+
+    func answerCode(nonce: String, status: Int, body: some Collection<UInt8>, node: String, cluster: String) -> [UInt8] {
+        let bodyHash = hex(SHA256.hash(data: Array(body)))
+        let canonical = "\(Self.version)-ANSWER\n\(cluster)\n\(node)\n\(nonce)\n\(status)\n\(bodyHash)"
+        return keys.peer.mac(canonical.utf8)
+    }
+
+    /// Parses an `Authorization` value; pure, never traps, public for fuzzing. Exactly the three
+    /// fields `t`, `n`, `s` (any order, each once, optional spaces around them); `t`: 1-11 ASCII digits,
+    /// at most `maxTimestamp`; `n`: 8-64 hex digits; `s`: 64 hex digits. Anything else, or a value
+    /// over `maxHeaderLength` bytes, is `.malformed`.
+    public static func parseHeader(_ header: String) -> Result<SignedCallHeader, AuthFailure> {
+        var bytes: [UInt8] = []
+        for byte in header.utf8 {
+            guard bytes.count < maxHeaderLength else { return .failure(.malformed) }
+            bytes.append(byte)
+        }
+        let prefix = Array((scheme + " ").utf8)
+        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return .failure(.malformed) }
         var t: Int64?, n: String?, s: [UInt8]?
-        for field in header.dropFirst(prefix.count).split(separator: ",") {
-            let kv = field.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2 else { return nil }
-            let value = String(kv[1]).trimmingCharacters(in: .whitespaces)
-            switch kv[0].trimmingCharacters(in: .whitespaces) {
-            case "t": t = Int64(value)
-            case "n": n = (value.count >= 8 && value.count <= 64 && value.allSatisfy(\.isHexDigit)) ? value : nil
-            case "s": s = unhex(value)
-            default: return nil
+        for rawField in bytes[prefix.count...].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            let field = trimmed(rawField)
+            guard let equals = field.firstIndex(of: UInt8(ascii: "=")) else { return .failure(.malformed) }
+            let key = trimmed(field[..<equals])
+            let value = trimmed(field[(equals + 1)...])
+            guard key.count == 1 else { return .failure(.malformed) }
+            switch key.first {
+            case UInt8(ascii: "t"):
+                guard t == nil, let parsed = parseTimestamp(value) else { return .failure(.malformed) }
+                t = parsed
+            case UInt8(ascii: "n"):
+                guard n == nil, (8...64).contains(value.count), value.allSatisfy(isHexDigit) else { return .failure(.malformed) }
+                n = String(decoding: value, as: UTF8.self)
+            case UInt8(ascii: "s"):
+                guard s == nil, value.count == 64, let mac = unhex(String(decoding: value, as: UTF8.self)) else {
+                    return .failure(.malformed)
+                }
+                s = mac
+            default:
+                return .failure(.malformed)
             }
         }
-        guard let t, let n, let s, s.count == 32 else { return nil }
-        return (t, n, s)
+        guard let t, let n, let s, s.count == 32 else { return .failure(.malformed) }
+        return .success(SignedCallHeader(t: t, nonce: n, mac: s))
     }
+
+    /// 1-11 ASCII digits (no sign, no spaces), at most `maxTimestamp`; computed digit by digit within bounds.
+    static func parseTimestamp(_ digits: ArraySlice<UInt8>) -> Int64? {
+        guard (1...11).contains(digits.count) else { return nil }
+        var value: Int64 = 0
+        for d in digits {
+            guard d >= 0x30, d <= 0x39 else { return nil }
+            value = value * 10 + Int64(d - 0x30)   // at most 11 digits: < 10^11, far from overflow
+        }
+        return value <= maxTimestamp ? value : nil
+    }
+
+    private static func trimmed(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var s = s
+        while let f = s.first, f == 0x20 || f == 0x09 { s.removeFirst() }
+        while let l = s.last, l == 0x20 || l == 0x09 { s.removeLast() }
+        return s
+    }
+
+    private static func isHexDigit(_ c: UInt8) -> Bool {
+        (0x30...0x39).contains(c) || (0x61...0x66).contains(c) || (0x41...0x46).contains(c)
+    }
+}
+
+/// A parsed `Authorization: HACTL-HMAC-SHA256 ...` value (not yet verified).
+public struct SignedCallHeader: Sendable, Equatable {
+    /// Unix seconds, 0...`RequestSigner.maxTimestamp`.
+    public let t: Int64
+    /// 8-64 hex digits, as sent.
+    public let nonce: String
+    /// The 32-byte MAC.
+    public let mac: [UInt8]
+}
+
+/// Why a client refused an agent's answer; safe to show (no secret material).
+public enum AnswerFailure: String, Error, Sendable {
+    case unsigned = "unsigned answer"
+    case malformed = "malformed answer signature"
+    case forged = "answer signature does not match (forged, altered, or for another call)"
 }
 
 /// Why a signed call was refused; the reason is safe to log and to return (no secret material).
@@ -121,8 +237,12 @@ public final class ReplayCache: Sendable {
 
     /// False when the nonce was already used within the window.
     func insert(nonce: String, unixTime now: Int64, window: Int64) -> Bool {
-        state.withLock { s in
-            while s.head < s.order.count, s.order[s.head].1 < now - 2 * window || s.seen.count >= capacity {
+        // Both values are the verifier's own, but keep the arithmetic trap-free anyway.
+        let keep = max(0, min(window, Int64.max / 4)) * 2
+        let (horizon, overflow) = now.subtractingReportingOverflow(keep)
+        let oldest = overflow ? Int64.min : horizon
+        return state.withLock { s in
+            while s.head < s.order.count, s.order[s.head].1 < oldest || s.seen.count >= capacity {
                 let (old, at) = s.order[s.head]
                 if s.seen[old] == at { s.seen[old] = nil }
                 s.head += 1
