@@ -13,6 +13,14 @@
 #        and the commands of the plug-ins in lab.d/ (Galera, RabbitMQ, HAProxy: see `lab.sh help`).
 # Run as root. See README.md beside this file.
 #
+# IPv6 (opt-in): with LAB_IPV6=1, `up` leaves IPv6 on for the nodes' eth0 (the switch stays IPv6-free:
+# it only bridges frames), gives the client 2001:2::100/64, and waits until every node's fe80::
+# link-local address has finished duplicate address detection. 2001:2::/48 is the IPv6
+# benchmarking range (RFC 5180), the counterpart of 198.18.0.0/15; it is only used inside the lab
+# namespaces. The controllers keep IPv4-only node addresses: an IPv6 VIP then runs on IPv4
+# controllers, with adverts from the link-locals (RFC 9568). `LAB_IPV6=1 lab.sh up` on a running
+# lab switches IPv6 on in place; a plain `up` switches it off again.
+#
 # Plug-ins: every lab.d/*.sh is sourced after the core functions. A plug-in defines
 #   plugin_cmd_NAME ARGS...  the command `lab.sh NAME` (dashes in NAME become underscores)
 #   plugin_usage_FILE        prints its usage lines
@@ -27,6 +35,7 @@ HACTL_BIN=${HACTL_BIN:-$REPO_DIR/.build/debug/hactl}
 CONFIG=${CONFIG:-$SCRIPT_DIR/cluster.yaml}
 RUN=${RUN:-$SCRIPT_DIR/.run}
 LAB_PREFIX=${LAB_PREFIX:-}
+LAB_IPV6=${LAB_IPV6:-0}
 KEEPALIVED_BIN=${KEEPALIVED_BIN:-keepalived}
 # Absolute, because agents run with their state dir as working directory.
 HACTL_BIN=$(realpath -m -- "$HACTL_BIN")
@@ -48,6 +57,13 @@ declare -A LAN_ADDR=(
     [ctl3]=198.18.0.13
     [client]=198.18.0.100
 )
+
+# IPv6 addresses (LAB_IPV6=1 only): the controllers have only their link-locals.
+declare -A LAN6_ADDR=(
+    [client]=2001:2::100
+)
+LAN6_PREFIX=64
+IPV6_DAD_TIMEOUT=15       # seconds, for the link-locals of all nodes together
 
 AGENT_HEALTH_TIMEOUT=30   # seconds, for all agents together
 AGENT_STOP_TIMEOUT=10     # seconds, stop-agent (and stop-keepalived)
@@ -104,6 +120,7 @@ environment: HACTL_BIN=$HACTL_BIN
              CONFIG=$CONFIG
              RUN=$RUN
              LAB_PREFIX=$LAB_PREFIX
+             LAB_IPV6=$LAB_IPV6 (1: IPv6 on the nodes' eth0, client 2001:2::100/64)
 EOF
 }
 
@@ -227,6 +244,42 @@ ns_if_no_ipv6() {
     fi
 }
 
+# The opposite, for LAB_IPV6=1: IPv6 on for one interface (the kernel then adds its fe80:: link-local).
+ns_if_ipv6() {
+    local ns=$1 ifname=$2 key
+    key=net.ipv6.conf.${ifname}.disable_ipv6
+    [[ -e /proc/sys/net/ipv6 ]] || die "LAB_IPV6=1, but this kernel has no IPv6"
+    if [[ $(ip netns exec "$ns" sysctl -n "$key") != 0 ]]; then
+        ip netns exec "$ns" sysctl -qw "$key=0"
+        did "$ifname IPv6 on"
+    fi
+}
+
+# ipv6_node_setup NS NODE: the node's IPv6 address, if it has one (without DAD: the lab is ours).
+ipv6_node_setup() {
+    local ns=$1 node=$2 addr=${LAN6_ADDR[$2]:-}
+    [[ -n $addr ]] || return 0
+    if ! ip -n "$ns" -6 -o addr show dev eth0 | awk '{print $4}' | grep -xF -- "$addr/$LAN6_PREFIX" >/dev/null; then
+        ip -n "$ns" addr add "$addr/$LAN6_PREFIX" dev eth0 nodad
+        did "eth0 $addr/$LAN6_PREFIX"
+    fi
+}
+
+# ipv6_wait_link_local DEADLINE NS...: until each namespace's eth0 has an fe80:: address that is
+# neither tentative (DAD running) nor dadfailed. IPv6 VRRP adverts must come from it.
+ipv6_wait_link_local() {
+    local deadline=$1 ns out
+    shift
+    for ns in "$@"; do
+        while :; do
+            out=$(ip -n "$ns" -6 -o addr show dev eth0 scope link 2>/dev/null || true)
+            if [[ -n $out && $out != *tentative* && $out != *dadfailed* ]]; then break; fi
+            past "$deadline" && die "$ns:eth0: no usable IPv6 link-local address after ${IPV6_DAD_TIMEOUT}s: ${out:-none}"
+            sleep 0.1
+        done
+    done
+}
+
 # ---------------------------------------------------------------------------------------------
 # links
 
@@ -278,7 +331,7 @@ veth_attach() {
         did "$port in $br"
     fi
     ns_if_no_ipv6 "$SWITCH_NS" "$port"
-    ns_if_no_ipv6 "$ns" "$ifname"
+    if ((LAB_IPV6)); then ns_if_ipv6 "$ns" "$ifname"; else ns_if_no_ipv6 "$ns" "$ifname"; fi
     if ! ip -n "$ns" -4 -o addr show dev "$ifname" | awk '{print $4}' | grep -xF -- "$addr" >/dev/null; then
         ip -n "$ns" addr add "$addr" dev "$ifname"
         did "$ifname $addr"
@@ -641,9 +694,15 @@ cmd_up() {
         batch_begin
         ns_create "$ns"
         veth_attach "$ns" eth0 "${LAN_ADDR[$n]}/$LAN_PREFIX" "$LAN_BRIDGE" "p-$n"
+        ((LAB_IPV6)) && ipv6_node_setup "$ns" "$n"
         hosts_write "$ns"
         batch_end "$ns"
     done
+    if ((LAB_IPV6)); then
+        local all_ns=()
+        for n in "${NODES[@]}"; do all_ns+=("$(node_ns "$n")"); done
+        ipv6_wait_link_local "$(deadline_in "$IPV6_DAD_TIMEOUT")" "${all_ns[@]}"
+    fi
     batch_begin
     run_dir_create
     secret_create
