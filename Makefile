@@ -4,7 +4,7 @@ SWIFT ?= swift
 LAB := examples/three-controller/lab.sh
 export HACTL_BIN ?= $(CURDIR)/.build/debug/hactl
 
-.PHONY: all deps build release test unit integration demo bench lab-down clean
+.PHONY: all deps build release test unit integration fuzz demo bench lab-down clean
 
 all: build
 
@@ -22,6 +22,7 @@ test: deps
 	@bash scripts/require-root.sh "make test (integration tests use network namespaces)"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
+	SWIFT=$(SWIFT) bash scripts/fuzz.sh quick
 
 unit: deps
 	$(SWIFT) test --skip IntegrationTests
@@ -30,6 +31,11 @@ integration: deps
 	@bash scripts/require-root.sh "make integration"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel --filter IntegrationTests
+
+# libFuzzer targets (docs/testing.md "Fuzzing"): FUZZ_SECONDS of each (default 60); FUZZ_TARGETS to choose.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh long
 
 demo: build
 	@bash scripts/require-root.sh "make demo (it builds a lab of network namespaces)"
@@ -44,4 +50,4 @@ lab-down:
 	bash $(LAB) down
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
