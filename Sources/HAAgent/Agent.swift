@@ -26,8 +26,12 @@ public struct Agent: Sendable {
     /// connection guard (cap, idle and body timeouts, body limit) in every connection's pipeline.
     public func makeApplication(host: String? = nil, port: Int? = nil,
                                 limits: ConnectionLimits = .api) -> some ApplicationProtocol {
-        let limiter = ConnectionLimiter(listener: "api", limits: limits, metrics: context.metrics)
-        return Application(
+        makeApplication(host: host, port: port,
+                        limiter: ConnectionLimiter(listener: "api", limits: limits, metrics: context.metrics))
+    }
+
+    func makeApplication(host: String?, port: Int?, limiter: ConnectionLimiter) -> some ApplicationProtocol {
+        Application(
             responder: APIRoutes.responder(context),
             server: .http1(configuration: .init(additionalChannelHandlers: [HTTPConnectionGuard(limiter: limiter)])),
             configuration: .init(address: .hostname(host ?? context.listenAddress,
@@ -39,20 +43,28 @@ public struct Agent: Sendable {
     /// Runs until SIGTERM/SIGINT (or a service fails, which is rethrown).
     public func run() async throws {
         let config = context.config
+        let addresses = Self.listenAddresses(config.cluster.listenAddress, node: context.node)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: CheckService(context: context, http: http)),
             .init(service: ConfigReloader(context: context)),
-            .init(service: AgentCheckServer(context: context, host: context.listenAddress,
-                                            port: config.cluster.agentCheckPort)),
         ]
+        let checkLimiter = ConnectionLimiter(listener: "agent_check", limits: .agentCheck, metrics: context.metrics)
+        for address in addresses {
+            services.append(.init(service: AgentCheckServer(context: context, host: address,
+                                                            port: config.cluster.agentCheckPort, limiter: checkLimiter)))
+        }
         if let probe = context.galera { services.append(.init(service: GaleraService(probe: probe))) }
         if let probe = context.rabbitmq { services.append(.init(service: MQService(probe: probe))) }
         if let tracker = context.galeraWriter { services.append(.init(service: GaleraWriterService(tracker: tracker))) }
         // Shutdown runs in reverse order: the VIPs are handed over first (the handover calls the
         // peers, not our own server, and HAProxy keeps reading our health endpoints meanwhile), then
         // the HTTP server stops within `httpDrain`, so a slow request cannot hold the handover.
-        services.append(.init(service: BoundedDrain(service: makeApplication(), drain: Self.httpDrain,
-                                                    logger: context.logger)))
+        let apiLimiter = ConnectionLimiter(listener: "api", limits: .api, metrics: context.metrics)
+        for address in addresses {
+            services.append(.init(service: BoundedDrain(
+                service: makeApplication(host: address, port: nil, limiter: apiLimiter), drain: Self.httpDrain,
+                logger: context.logger)))
+        }
         if let engine = context.vip { services.append(.init(service: VIPService(context: context, engine: engine))) }
         var groupConfig = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger)
@@ -60,7 +72,7 @@ public struct Agent: Sendable {
         groupConfig.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfig)
         context.logger.notice("agent starting", metadata: [
-            "config.path": .string(context.configPath), "listen.address": .string(context.listenAddress),
+            "config.path": .string(context.configPath), "listen.addresses": .string(addresses.joined(separator: ",")),
             "api.port": .stringConvertible(config.cluster.apiPort),
             "agent_check.port": .stringConvertible(config.cluster.agentCheckPort),
             "node.drained": .stringConvertible(context.nodeState.drained)])
@@ -91,6 +103,23 @@ struct BoundedDrain<Wrapped: Service>: Service {
             logger.warning("HTTP drain timed out; cancelling requests in flight", metadata: ["drain": .string("\(drain)")])
             tasks.cancelAll()
             while case .some(.some) = try? await tasks.next() {}
+        }
+    }
+}
+
+extension Agent {
+    /// Where the API and the agent-check server listen: with `listen_address: controller` the
+    /// controller address and the loopback of its family (local checks such as
+    /// `tcp: 127.0.0.1:9781` keep working; loopback is not reachable from the network), else the
+    /// configured address alone.
+    static func listenAddresses(_ listen: ListenAddress, node: Controller) -> [String] {
+        switch listen {
+        case .controller:
+            let loopback = node.address.isIPv4 ? "127.0.0.1" : "::1"
+            let own = node.address.description
+            return own == loopback ? [own] : [own, loopback]
+        case .address(let address):
+            return [address.description]
         }
     }
 }

@@ -14,13 +14,21 @@ struct AgentCheckServer: Service {
     let host: String
     let port: Int
     var defaultAfter: TimeAmount = .milliseconds(200)
-    /// The connection cap (see `ConnectionLimits`); a connection never outlives `defaultAfter` anyway.
-    var limits: ConnectionLimits = .agentCheck
+    /// The connection cap (see `ConnectionLimits`), shared by the listeners on several addresses; a
+    /// connection never outlives `defaultAfter` anyway.
+    var limiter: ConnectionLimiter?
+
+    init(context: AgentContext, host: String, port: Int, limiter: ConnectionLimiter? = nil) {
+        self.context = context
+        self.host = host
+        self.port = port
+        self.limiter = limiter
+    }
 
     func run() async throws {
         let context = self.context
         let defaultAfter = self.defaultAfter
-        let limiter = ConnectionLimiter(listener: "agent_check", limits: limits, metrics: context.metrics)
+        let limiter = self.limiter ?? ConnectionLimiter(listener: "agent_check", limits: .agentCheck, metrics: context.metrics)
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
