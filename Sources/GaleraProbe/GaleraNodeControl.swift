@@ -34,6 +34,12 @@ public final class GaleraNodeControl: Sendable {
 
     public var datadir: String { config.datadir(on: node) }
 
+    /// Whether the local server runs, from the datadir lock, pid files and the socket (never from
+    /// the last probe alone): see ``ServerLiveness``.
+    public func liveness() -> ServerLiveness.Evidence {
+        ServerLiveness.check(datadir: datadir, socket: config.socket.map { GaleraConfig.command($0, on: node) })
+    }
+
     /// Where this node stands. `running` (and its cluster status and last committed seqno) come from
     /// the probe: a running server's grastate says -1 and must not be touched. A stopped server's
     /// position is read from `grastate.dat`; when it says -1 (a crash) the recover command is run.
@@ -70,14 +76,16 @@ public final class GaleraNodeControl: Sendable {
     }
 
     /// Marks `grastate.dat` safe to bootstrap (Galera refuses `--wsrep-new-cluster` otherwise when
-    /// the node did not stop last), then runs the bootstrap command.
+    /// the node did not stop last; written with ``AtomicFile/replace(_:with:)``: owner and mode kept,
+    /// fsynced), then runs the bootstrap command. The caller refuses first when the server runs or a
+    /// peer is Primary (``BootstrapGuard``).
     public func bootstrap() async -> Result<Subprocess.Output, GaleraControlError> {
         let path = datadir + "/" + Grastate.fileName
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
             do {
-                try Grastate.settingSafeToBootstrap(in: text).write(toFile: path, atomically: false, encoding: .utf8)
+                try AtomicFile.replace(path, with: Grastate.settingSafeToBootstrap(in: text))
             } catch {
-                return .failure(.grastate(path: path, message: Self.reason(error)))
+                return .failure(.grastate(path: path, message: error.description))
             }
         }
         return await run(.bootstrap)

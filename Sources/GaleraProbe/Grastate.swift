@@ -1,3 +1,8 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The `grastate.dat` file Galera keeps in the datadir: the cluster state UUID, the seqno of the last
 /// write-set this node committed (`-1` while the server runs, or after a crash), and whether the
 /// node may bootstrap a new cluster. A pure parser and editor of its text.
@@ -60,5 +65,57 @@ public struct Grastate: Sendable, Equatable, Codable {
             }
         }
         return found
+    }
+}
+
+/// Replaces a small file so that a crash at any point leaves either the old or the new contents:
+/// a temporary file in the same directory with the original's owner and mode, fsynced, renamed over
+/// the original, then the directory fsynced (so the rename itself survives a power loss).
+public enum AtomicFile {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var step: String
+        public var errno: Int32
+        public var description: String { "\(step): \(String(cString: strerror(errno)))" }
+    }
+
+    public static func replace(_ path: String, with text: String) throws(Failure) {
+        var original = stat()
+        guard lstat(path, &original) == 0 else { throw Failure(step: "stat", errno: errno) }
+        guard original.st_mode & S_IFMT == S_IFREG else { throw Failure(step: "not a regular file", errno: EINVAL) }
+        let directory = (path as NSString).deletingLastPathComponent
+        let dir = directory.isEmpty ? "." : directory
+        let temporary = dir + "/." + (path as NSString).lastPathComponent + ".hactl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw Failure(step: "create \(temporary)", errno: errno) }
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
+        do throws(Failure) {
+            let bytes = Array(text.utf8)
+            var written = 0
+            while written < bytes.count {
+                let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Failure(step: "write", errno: errno)
+                }
+                written += n
+            }
+            // Owner first (chown may clear set-id bits), then the mode.
+            if fchown(fd, original.st_uid, original.st_gid) != 0 && (original.st_uid != geteuid() || original.st_gid != getegid()) {
+                throw Failure(step: "chown", errno: errno)
+            }
+            guard fchmod(fd, original.st_mode & 0o7777) == 0 else { throw Failure(step: "chmod", errno: errno) }
+            guard fsync(fd) == 0 else { throw Failure(step: "fsync", errno: errno) }
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw Failure(step: "close", errno: errno) }
+        guard rename(temporary, path) == 0 else { throw Failure(step: "rename", errno: errno) }
+        renamed = true
+        let dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirfd >= 0 else { throw Failure(step: "open directory", errno: errno) }
+        defer { close(dirfd) }
+        guard fsync(dirfd) == 0 else { throw Failure(step: "fsync directory", errno: errno) }
     }
 }

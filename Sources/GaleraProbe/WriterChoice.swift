@@ -21,6 +21,9 @@ import HACore
 /// happened to notice; then agents differ only by the request latency, and `tieMargin` keeps that
 /// from mattering between controllers that started passing at about the same time.
 ///
+/// A drained controller is ineligible (``Candidate/drained(_:)``): `hactl node drain` moves the
+/// writer to the next eligible controller; when none is eligible there is no writer.
+///
 /// The value itself remembers the last choice only to report changes (``update(_:now:)``).
 /// A plain value; each copy is owned by one driver.
 public struct WriterChoice: Sendable, Equatable {
@@ -30,10 +33,13 @@ public struct WriterChoice: Sendable, Equatable {
         /// Since when it has passed continuously (local clock), or `nil` when it is not passing
         /// (failing, stale, or its agent unreachable).
         public var passingSince: MonotonicInstant?
+        /// Drained (`hactl node drain`): never chosen, whatever its verdict; ``passingSince`` is nil.
+        public var drained: Bool
 
-        public init(name: String, passingSince: MonotonicInstant?) {
+        public init(name: String, passingSince: MonotonicInstant?, drained: Bool = false) {
             self.name = name
-            self.passingSince = passingSince
+            self.passingSince = drained ? nil : passingSince
+            self.drained = drained
         }
 
         public static func passing(_ name: String, since: MonotonicInstant) -> Candidate {
@@ -44,7 +50,15 @@ public struct WriterChoice: Sendable, Equatable {
             Candidate(name: name, passingSince: nil)
         }
 
-        public var description: String { passingSince.map { "\(name) passing since \($0)" } ?? "\(name) failing" }
+        /// A drained controller: ineligible, so the writer moves to the next eligible one.
+        public static func drained(_ name: String) -> Candidate {
+            Candidate(name: name, passingSince: nil, drained: true)
+        }
+
+        public var description: String {
+            if drained { return "\(name) drained" }
+            return passingSince.map { "\(name) passing since \($0)" } ?? "\(name) failing"
+        }
     }
 
     /// A change of writer, worth logging at `notice`.

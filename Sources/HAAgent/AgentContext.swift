@@ -21,8 +21,13 @@ public final class AgentContext: Sendable {
     public let metrics: AgentMetrics
     /// Wall clock in Unix seconds, for signature windows (injected in tests).
     public let unixTime: @Sendable () -> Int64
-    /// For peer calls (and HTTP checks); owned by the application, which shuts it down.
+    /// For the local HTTP checks only; owned by the application, which shuts it down. Peer calls
+    /// and handovers have clients of their own (below), so a hung peer never delays a local check.
     public let http: HTTPClient
+    /// For calls to other agents that run all the time (the Galera writer's peer fetches).
+    let peerHTTP: HTTPClient
+    /// For the VIP handover at stop (takeover calls), which must not queue behind peer fetches.
+    let handoverHTTP: HTTPClient
     /// The VIP engine when `vips:` is configured (VIP changes take effect at the next restart).
     public let vip: VRRPEngine?
     /// The Galera probe when `galera:` is configured.
@@ -40,8 +45,13 @@ public final class AgentContext: Sendable {
     /// Each applied config, for the one service that re-plans checks.
     let reloads: AsyncStream<ClusterConfig>
 
+    /// - Parameters:
+    ///   - http: the local checks' client.
+    ///   - peerHTTP, handoverHTTP: the clients for peer calls and for the handover (see
+    ///     ``AgentHTTPClients``); nil: a one-thread client of the context's own.
     public init(config: ClusterConfig, node: Controller, stateDirectory: String, registry: PrometheusCollectorRegistry,
-                http: HTTPClient, clock: any HAClock = SystemClock(), logger: Logger,
+                http: HTTPClient, peerHTTP: HTTPClient? = nil, handoverHTTP: HTTPClient? = nil,
+                clock: any HAClock = SystemClock(), logger: Logger,
                 unixTime: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws(AgentError) {
         let signer: RequestSigner
         do { signer = try RequestSigner(secretFile: config.cluster.secretFile) } catch { throw .secret(error) }
@@ -59,6 +69,8 @@ public final class AgentContext: Sendable {
         self.metrics = AgentMetrics(registry: registry)
         self.unixTime = unixTime
         self.http = http
+        self.peerHTTP = peerHTTP ?? HTTPClient(threads: 1)
+        self.handoverHTTP = handoverHTTP ?? HTTPClient(threads: 1)
         self.vip = config.vips.isEmpty ? nil : VRRPEngine(
             vips: config.vips, node: node, controllers: config.controllers, board: board,
             drained: { nodeState.drained }, logger: logger)
@@ -75,15 +87,16 @@ public final class AgentContext: Sendable {
             GaleraNodeControl(node: node.name, config: $0, directory: config.directory)
         }
         self.live = Mutex(Live(config: config, signer: signer))
+        let probe = self.galera
         self.galeraWriter = config.galera.map {
             GaleraWriterTracker(node: node.name, controllers: config.controllers, config: $0, board: board,
-                                clock: clock, logger: logger)
+                                clock: clock, logger: logger, drained: { nodeState.drained }, localSnapshot: { probe?.snapshot })
         }
         (self.reloads, self.reloadContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.metrics.drained.set(Double(nodeState.drained ? 1 : 0))
         galeraWriter?.attach { [weak self] controller throws(AgentClientError) in
             guard let self else { throw .badResponse(node: controller.name, message: "agent stopping") }
-            var client = self.peers
+            var client = self.peerCalls
             client.timeout = self.galeraWriter?.peerTimeout ?? .seconds(1)
             client.connectTimeout = min(client.timeout, .milliseconds(500))
             return try await client.call("/v1/galera/peer", on: controller, as: GaleraReport.self)
@@ -139,9 +152,17 @@ public final class AgentContext: Sendable {
     /// Where both listeners bind: `cluster.listen_address` (default: this node's controller address).
     public var listenAddress: String { config.cluster.listenAddress.resolved(for: node).description }
 
-    /// Signed calls to the other agents (handover, takeover).
+    /// Signed calls to the other agents for the VIP handover (takeover requests), on the handover's
+    /// own client.
     public var peers: AgentClient {
-        var client = AgentClient(config: config, signer: signer, http: http)
+        var client = AgentClient(config: config, signer: signer, http: handoverHTTP)
+        client.timeout = .seconds(3)
+        return client
+    }
+
+    /// Signed calls to the other agents in normal operation (Galera peer reports), on their own client.
+    var peerCalls: AgentClient {
+        var client = AgentClient(config: config, signer: signer, http: peerHTTP)
         client.timeout = .seconds(3)
         return client
     }
@@ -150,4 +171,28 @@ public final class AgentContext: Sendable {
     public var uptime: Duration { startedAt.duration(to: clock.now) }
 
     func finishReloads() { reloadContinuation.finish() }
+}
+
+/// The agent's HTTP clients, one per class of call, each with its own bounded set of threads (and
+/// every request its own deadline, which also bounds its wait for a thread): dead peers hanging every
+/// peer call cannot starve the local checks, and neither can delay a handover.
+public struct AgentHTTPClients: Sendable {
+    /// Local HTTP checks (`checks:`).
+    public let checks: HTTPClient
+    /// Peer calls in normal operation (Galera writer's peer reports).
+    public let peers: HTTPClient
+    /// Takeover calls of the VIP handover at stop.
+    public let handover: HTTPClient
+
+    public init(checkThreads: Int = 2, peerThreads: Int = 2, handoverThreads: Int = 2) {
+        checks = HTTPClient(threads: checkThreads, logger: Logger(label: "hactl.http.checks"))
+        peers = HTTPClient(threads: peerThreads, logger: Logger(label: "hactl.http.peers"))
+        handover = HTTPClient(threads: handoverThreads, logger: Logger(label: "hactl.http.handover"))
+    }
+
+    public func shutdown() async {
+        await checks.shutdown()
+        await peers.shutdown()
+        await handover.shutdown()
+    }
 }

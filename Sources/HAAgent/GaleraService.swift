@@ -10,7 +10,7 @@ struct GaleraService: Service {
     let probe: GaleraProbe
 
     func run() async throws {
-        try? await cancelOnGracefulShutdown { await probe.run() }
+        await cancelWhenGracefulShutdown { await probe.run() }
         probe.shutdown()
     }
 }
@@ -23,7 +23,7 @@ struct MQService: Service {
     let probe: MQProbe
 
     func run() async throws {
-        try? await cancelOnGracefulShutdown { await probe.run() }
+        await cancelWhenGracefulShutdown { await probe.run() }
         probe.shutdown()
     }
 }

@@ -6,18 +6,17 @@ import ServiceLifecycle
 import Synchronization
 
 /// The designated Galera writer (`/health/galera/writer`, agent-check `galera-writer`): every
-/// `galera.interval` this agent asks every peer for its verdict (a signed `POST /v1/galera/peer`),
-/// ranks all controllers with ``WriterChoice`` (config order, hold-down) and publishes `galera.writer`
-/// to the board: passing only when the writer is this node and its own verdict passes.
+/// `galera.interval` this agent asks every peer for its report (a signed `POST /v1/galera/peer`),
+/// ranks all controllers with ``WriterChoice`` (config order, hold-down, drained nodes ineligible)
+/// and feeds the round to ``WriterHoldout``, which decides whether this node may answer 200: chosen,
+/// its own verdict passing, not drained, a majority of controllers heard, a majority of its Galera
+/// view confirming Primary, and no peer still claiming the role (or ``takeoverDelay`` passed).
 ///
-/// No two writers at once: a node that just became the writer answers 200 only when every peer
-/// answered this round and none still claims the role, or after ``takeoverDelay`` (by then every
-/// other agent has run a round and stepped down). Stepping down is immediate, and between rounds
-/// the endpoint also follows the node's own verdict (see `ModuleHealth`).
-///
-/// Every agent runs the same rule on the same inputs, so they agree; a peer that does not answer
-/// within ``peerTimeout`` counts as failing. The entry is registered with the probe interval, so a
-/// round that stalls turns the endpoint to `503 probe stale` rather than leaving a stale writer.
+/// Stepping down is immediate, and between rounds the endpoint also follows the node's own verdict
+/// and drain flag (see `ModuleHealth`). Every agent runs the same rule on the same inputs, so they
+/// agree; a peer that does not answer within ``peerTimeout`` counts as failing and unheard. The entry
+/// is registered with the probe interval, so a round that stalls turns the endpoint to
+/// `503 probe stale` rather than leaving a stale writer.
 final class GaleraWriterTracker: Sendable {
     /// Board entry this tracker publishes.
     static let checkName = "galera.writer"
@@ -31,20 +30,31 @@ final class GaleraWriterTracker: Sendable {
     let board: HealthBoard
     let clock: any HAClock
     let logger: Logger
+    /// This node's drain flag.
+    let drained: @Sendable () -> Bool
+    /// This node's latest probe snapshot (for its Galera view size and cluster UUID).
+    let localSnapshot: @Sendable () -> GaleraProbe.Snapshot?
     /// Set once by ``attach(_:)``: the context that owns this tracker supplies the signed client.
     private let fetch = Mutex<Fetch?>(nil)
     private let choice: Mutex<WriterChoice>
+    private let holdout: Mutex<WriterHoldout>
 
     init(node: String, controllers: [Controller], config: GaleraConfig, board: HealthBoard, clock: any HAClock,
-         logger: Logger, fetch: Fetch? = nil) {
+         logger: Logger, drained: @escaping @Sendable () -> Bool = { false },
+         localSnapshot: @escaping @Sendable () -> GaleraProbe.Snapshot? = { nil }, fetch: Fetch? = nil) {
         self.node = node
         self.controllers = controllers
         self.interval = config.interval
         self.board = board
         self.clock = clock
         self.logger = logger
+        self.drained = drained
+        self.localSnapshot = localSnapshot
         self.fetch.withLock { $0 = fetch }
         self.choice = Mutex(WriterChoice(holdDown: config.writerHoldDown))
+        let peerTimeout = Self.peerTimeout(interval: config.interval)
+        self.holdout = Mutex(WriterHoldout(node: node, controllers: controllers.count,
+                                           takeoverDelay: config.interval + peerTimeout))
     }
 
     /// Supplies how peers are asked (the owner's signed client).
@@ -52,11 +62,19 @@ final class GaleraWriterTracker: Sendable {
         self.fetch.withLock { $0 = fetch }
     }
 
+    static func peerTimeout(interval: Duration) -> Duration { min(interval * 0.8, .seconds(2)) }
+
     /// How long a peer may take: less than the interval, so one hung agent cannot stall rounds.
-    var peerTimeout: Duration { min(interval * 0.8, .seconds(2)) }
+    var peerTimeout: Duration { Self.peerTimeout(interval: interval) }
 
     /// The current writer as this agent sees it (nil: none passes, or before the first round).
     var writer: String? { choice.withLock { $0.writer } }
+
+    /// How long a new writer waits for peers that may still answer 200 (see ``WriterHoldout``).
+    var takeoverDelay: Duration { interval + peerTimeout }
+
+    /// How long a peer's wsrep status may be old and still confirm Primary.
+    var statusWindow: Duration { interval * HealthBoard.staleFactor }
 
     /// Rounds every `interval` until cancelled.
     func run() async {
@@ -68,60 +86,53 @@ final class GaleraWriterTracker: Sendable {
         }
     }
 
-    /// One round: gather every controller's candidacy, choose, publish.
+    /// One round: gather every controller's candidacy, choose, gate, publish.
     func round() async {
         let gathered = await gather()
         let candidates = gathered.map(\.candidate)
         let now = clock.now
-        let (change, writer, since) = choice.withLock { choice in
-            let change = choice.update(candidates, now: now)
-            return (change, choice.writer, choice.since)
+        let (change, writer) = choice.withLock { choice in
+            (choice.update(candidates, now: now), choice.writer)
         }
         if let change {
             logger.notice("galera writer changed", metadata: [
                 "galera.writer": .string(change.to ?? "none"), "galera.previous_writer": .string(change.from ?? "none"),
                 "galera.candidates": .string(candidates.map(\.description).joined(separator: "; "))])
         }
-        // Another agent that still claims the writer, or one not heard from, may still answer 200
-        // until its next round: take over only once they have stepped down, or after the delay.
-        let holdouts = gathered.filter { $0.name != node && ($0.claimsWriter || !$0.answered) }.map(\.name)
-        publish(writer: writer, holdouts: holdouts, writerSince: since, now: now)
+        let round = WriterHoldout.Round(writer: writer, local: localState(now: now), drained: drained(),
+                                        peers: gathered.compactMap(\.peer))
+        apply(.round(round), now: now)
     }
 
-    /// How long a new writer waits for agents that still claim the role (or did not answer) to step
-    /// down: every other agent runs a round, and finishes gathering, within this.
-    var takeoverDelay: Duration { interval + peerTimeout }
+    /// This node's verdict as the gate sees it (board entry, stale rule applied; view size from the probe).
+    func localState(now: MonotonicInstant) -> WriterHoldout.Local {
+        guard let local = board.read(GaleraProbe.checkName, now: now) else { return .failing(HealthBoard.noResultReason) }
+        guard local.status == .passing else { return .failing(local.reason) }
+        return .passing(viewSize: localSnapshot()?.status?.clusterSize)
+    }
 
-    func publish(writer: String?, holdouts: [String] = [], writerSince: MonotonicInstant? = nil, now: MonotonicInstant) {
-        let local = board.read(GaleraProbe.checkName, now: now)
-        let result: CheckResult
-        if let local, local.status != .passing {
-            result = .critical(local.reason, at: now)
-        } else if local == nil {
-            result = .critical(HealthBoard.noResultReason, at: now)
-        } else if writer == node {
-            let waited = writerSince.map { now - $0 } ?? takeoverDelay
-            if holdouts.isEmpty || waited >= takeoverDelay {
-                result = .passing(at: now)
-            } else {
-                result = .critical("taking over as writer once \(holdouts.joined(separator: ", ")) stepped down", at: now)
+    /// Feeds one event to the gate and carries out its actions.
+    func apply(_ event: WriterHoldout.Event, now: MonotonicInstant) {
+        let actions = holdout.withLock { $0.handle(event, now: now) }
+        for action in actions {
+            switch action {
+            case .publish(let passing, let reason):
+                let result: CheckResult = passing ? .passing(at: now) : .critical(reason, at: now)
+                board.publish(name: Self.checkName, status: result.status, last: result, interval: interval)
+            case .claimed:
+                logger.notice("galera writer role taken: answering 200 on the writer endpoint")
+            case .steppedDown(let reason):
+                logger.notice("galera writer role left", metadata: ["galera.reason": .string(reason)])
             }
-        } else if let writer {
-            result = .critical("not the designated writer (\(writer) is)", at: now)
-        } else {
-            result = .critical("no designated writer: no controller passes", at: now)
         }
-        board.publish(name: Self.checkName, status: result.status, last: result, interval: interval)
     }
 
     /// One controller as a round saw it.
     struct Seen: Sendable {
         var name: String
         var candidate: WriterChoice.Candidate
-        /// This node, or a peer whose report arrived this round.
-        var answered: Bool
-        /// A peer whose own choice is itself: it may be answering 200 on its writer endpoint.
-        var claimsWriter: Bool
+        /// For a peer: what the gate needs; nil for this node.
+        var peer: WriterHoldout.Peer?
     }
 
     /// Every controller in config order: this node from the board, the others over the network.
@@ -139,26 +150,44 @@ final class GaleraWriterTracker: Sendable {
     private func see(_ controller: Controller) async -> Seen {
         let name = controller.name
         if name == node {
+            if drained() { return Seen(name: name, candidate: .drained(name)) }
             guard let entry = board.read(GaleraProbe.checkName, now: clock.now), entry.status == .passing else {
-                return Seen(name: name, candidate: .failing(name), answered: true, claimsWriter: false)
+                return Seen(name: name, candidate: .failing(name))
             }
-            return Seen(name: name, candidate: .passing(name, since: entry.since), answered: true, claimsWriter: false)
+            return Seen(name: name, candidate: .passing(name, since: entry.since))
         }
+        let unheard = Seen(name: name, candidate: .failing(name), peer: .unheard(name))
+        guard let fetch = fetch.withLock({ $0 }) else { return unheard }
         let report: GaleraReport
-        guard let fetch = fetch.withLock({ $0 }) else {
-            return Seen(name: name, candidate: .failing(name), answered: false, claimsWriter: false)
-        }
         do throws(AgentClientError) { report = try await fetch(controller) } catch {
             logger.debug("galera peer report unavailable", metadata: ["peer": .string(name), "error": .string(error.description)])
-            return Seen(name: name, candidate: .failing(name), answered: false, claimsWriter: false)
+            return unheard
         }
-        let received = clock.now
-        let claims = report.writer == name && report.status == .passing
-        guard report.status == .passing, let passingFor = report.passingForSeconds, passingFor >= 0 else {
-            return Seen(name: name, candidate: .failing(name), answered: true, claimsWriter: claims)
+        guard report.node == name else {
+            logger.warning("galera peer report names another node", metadata: ["peer": .string(name), "galera.report_node": .string(report.node)])
+            return unheard
         }
-        return Seen(name: name, candidate: .passing(name, since: received - .milliseconds(Int64(passingFor * 1000))),
-                    answered: true, claimsWriter: claims)
+        return Seen(name: name, candidate: candidate(report, received: clock.now),
+                    peer: WriterHoldout.Peer(name: name, heard: true, confirmsPrimary: confirmsPrimary(report),
+                                             claimsWriter: report.writer == name && report.status == .passing))
+    }
+
+    /// A peer's candidacy from its report; every number bounded before any arithmetic.
+    func candidate(_ report: GaleraReport, received: MonotonicInstant) -> WriterChoice.Candidate {
+        if report.drained == true { return .drained(report.node) }
+        guard report.status == .passing, let passingFor = GaleraReport.boundedDuration(report.passingForSeconds) else {
+            return .failing(report.node)
+        }
+        return .passing(report.node, since: received - passingFor)
+    }
+
+    /// The peer's latest probe read Primary, recently, in the same cluster as ours (when both UUIDs are known).
+    func confirmsPrimary(_ report: GaleraReport) -> Bool {
+        guard report.statusIsCurrent(window: statusWindow), report.wsrep?.clusterStatus == "Primary" else { return false }
+        if let theirs = report.wsrep?.clusterStateUUID, let ours = localSnapshot()?.status?.clusterStateUUID {
+            return theirs == ours
+        }
+        return true
     }
 }
 
@@ -167,6 +196,6 @@ struct GaleraWriterService: Service {
     let tracker: GaleraWriterTracker
 
     func run() async throws {
-        try? await cancelOnGracefulShutdown { await tracker.run() }
+        await cancelWhenGracefulShutdown { await tracker.run() }
     }
 }

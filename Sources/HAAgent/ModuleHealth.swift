@@ -14,11 +14,13 @@ enum ModuleHealth {
         default: false
         }
         guard configured else { return (false, "\(module) not configured") }
-        // The writer entry is refreshed once per round; the node's own verdict is newer between
-        // rounds, and a failing node must never stay writer until the next round.
+        // The writer entry is refreshed once per round; the node's own verdict and drain flag are
+        // newer between rounds, and a failing or drained node must never stay writer until the next
+        // round (the entry itself goes stale when rounds stop).
         if key == GaleraWriterTracker.checkName {
             let local = verdict(GaleraProbe.checkName, context: context)
             if !local.ok { return local }
+            if context.nodeState.drained { return (false, WriterHoldout.drainedReason) }
         }
         guard let entry = context.board.read(key, now: context.clock.now) else {
             if key == GaleraWriterTracker.checkName { return (false, HealthBoard.noResultReason) }

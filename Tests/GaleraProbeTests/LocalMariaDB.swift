@@ -79,6 +79,17 @@ final class LocalMariaDB {
         kill(pid, number)
     }
 
+    /// Kills the server by PID (kill -9, as a crash) and reaps it; the datadir, socket file and pid
+    /// file stay behind, as after a power loss.
+    func crash() {
+        guard pid > 0 else { return }
+        kill(pid, SIGCONT)
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        pid = 0
+    }
+
     /// Kills the server by PID (SIGCONT first, in case it is stopped), reaps it, removes the directory.
     func stop() {
         if pid > 0 {

@@ -17,8 +17,13 @@ struct GaleraRecoverCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long to wait for each node to become Synced (seconds).", valueName: "seconds"))
     var wait: Int = 600
 
+    /// One day: the bound keeps `now + wait` far from overflow.
+    static let maxWait = 86_400
+
     func validate() throws {
-        guard wait > 0 else { throw ValidationError("--wait must be a positive number of seconds") }
+        guard wait > 0, wait <= Self.maxWait else {
+            throw ValidationError("--wait must be a number of seconds from 1 to \(Self.maxWait)")
+        }
     }
 
     struct Output: Codable {
