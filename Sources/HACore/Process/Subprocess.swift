@@ -4,8 +4,11 @@ import Foundation
 /// Foundation's `Process`, whose SIGCHLD handling was seen to miss the exit of a script that leaves
 /// daemons behind. Children start with an empty signal mask and default handlers: the agent (and the
 /// test runner) block signals for their own handling, and a child inheriting that mask cannot be
-/// stopped with SIGTERM. Blocking calls (`wait`, `run`) belong on a thread of their own, never on the
-/// cooperative pool.
+/// stopped with SIGTERM. Children also start under SCHED_OTHER, whatever the spawning thread runs
+/// under (the VRRP engine's thread is SCHED_RR: a script inheriting that could starve the machine).
+/// With `ownProcessGroup`, the child leads a new process group and a timeout kills the whole group,
+/// so a script's own children (`sleep 100 &`) die with it. Blocking calls (`wait`, `run`) belong on
+/// a thread of their own, never on the cooperative pool.
 public enum Subprocess {
     public struct Output: Sendable, CustomStringConvertible {
         /// The exit code, or 128 + the signal number.
@@ -17,9 +20,11 @@ public enum Subprocess {
 
     /// Starts `argv` (looked up on PATH through /usr/bin/env unless absolute) with stdin from /dev/null
     /// and stdout/stderr written to the given files (nil: /dev/null; stderr nil: with stdout),
-    /// truncated first unless `append`.
+    /// truncated first unless `append`. With `ownProcessGroup` the child's pid is also its process
+    /// group id (`wait(_:timeout:)` then kills the group).
     public static func spawn(_ argv: [String], environment: [String: String]? = nil,
-                             stdout: String? = nil, stderr: String? = nil, append: Bool = false) throws(SubprocessError) -> pid_t {
+                             stdout: String? = nil, stderr: String? = nil, append: Bool = false,
+                             ownProcessGroup: Bool = false) throws(SubprocessError) -> pid_t {
         let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
         precondition(!argv.isEmpty, "spawn needs a command")
         var actions = posix_spawn_file_actions_t()
@@ -43,7 +48,17 @@ public enum Subprocess {
         sigdelset(&defaults, SIGKILL)
         sigdelset(&defaults, SIGSTOP)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Never inherit a real-time policy: the child runs SCHED_OTHER at priority 0.
+        var normal = sched_param()
+        normal.sched_priority = 0
+        posix_spawnattr_setschedpolicy(&attributes, Int32(SCHED_OTHER))
+        posix_spawnattr_setschedparam(&attributes, &normal)
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSCHEDULER
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let path = argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env"
         let args = (argv[0].hasPrefix("/") ? argv : ["/usr/bin/env"] + argv).map { strdup($0) } + [nil]
@@ -66,7 +81,8 @@ public enum Subprocess {
         return decode(status)
     }
 
-    /// Waits at most `timeout`; past it the child gets SIGKILL and the result is nil.
+    /// Waits at most `timeout`; past it the child gets SIGKILL and the result is nil. A child that
+    /// leads its own process group (`spawn(ownProcessGroup: true)`) is killed with its whole group.
     public static func wait(_ pid: pid_t, timeout: Duration) -> Int32? {
         let deadline = ContinuousClock.now + timeout
         var status: Int32 = 0
@@ -75,6 +91,8 @@ public enum Subprocess {
             if r == pid { return decode(status) }
             if r < 0 && errno != EINTR { return -1 }
             if ContinuousClock.now >= deadline {
+                // Still our unreaped child, so the pid (and a group it leads) cannot have been reused.
+                if getpgid(pid) == pid { kill(-pid, SIGKILL) }
                 kill(pid, SIGKILL)
                 _ = wait(pid)
                 return nil
@@ -85,11 +103,12 @@ public enum Subprocess {
 
     /// Runs `argv` to completion and captures its output (through temporary files: no pipe deadlock).
     public static func run(_ argv: [String], environment: [String: String]? = nil,
-                           timeout: Duration? = nil) throws(SubprocessError) -> Output {
+                           timeout: Duration? = nil, ownProcessGroup: Bool = false) throws(SubprocessError) -> Output {
         let base = NSTemporaryDirectory() + "hactl-sub-\(getpid())-\(UUID().uuidString)"
         let outPath = base + ".out", errPath = base + ".err"
         defer { unlink(outPath); unlink(errPath) }
-        let pid = try spawn(argv, environment: environment, stdout: outPath, stderr: errPath)
+        let pid = try spawn(argv, environment: environment, stdout: outPath, stderr: errPath,
+                            ownProcessGroup: ownProcessGroup)
         let status: Int32
         if let timeout {
             guard let s = wait(pid, timeout: timeout) else { throw .timedOut(command: argv[0], after: timeout) }

@@ -1,5 +1,6 @@
 import Foundation
 import HACore
+import Synchronization
 import Testing
 
 @Suite("Subprocess")
@@ -37,5 +38,76 @@ struct SubprocessTests {
         usleep(50_000)
         kill(pid, SIGTERM)
         #expect(Subprocess.wait(pid, timeout: .seconds(2)) == 128 + SIGTERM)
+    }
+
+    /// The VRRP engine's thread runs SCHED_RR; a child must not inherit it (a busy script would
+    /// starve everything else on the machine). Setting SCHED_RR needs root.
+    @Test(.enabled(if: getuid() == 0, "SCHED_RR needs root"))
+    func childOfARealtimeThreadRunsSchedOther() throws {
+        let result = Mutex<(rc: Int32, policy: String)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            var param = sched_param()
+            param.sched_priority = 10
+            let rc = pthread_setschedparam(pthread_self(), SCHED_RR, &param)
+            let out = try? Subprocess.run(["sh", "-c", "chrt -p $$; grep -E '^policy' /proc/$$/sched"], timeout: .seconds(20))
+            result.withLock { $0 = (rc, out?.stdout ?? "") }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        let (rc, policy) = try #require(result.withLock { $0 })
+        #expect(rc == 0, "the test thread itself runs SCHED_RR")
+        #expect(policy.contains("scheduling policy: SCHED_OTHER"), "\(policy)")
+        #expect(policy.range(of: #"policy\s+:\s+0\b"#, options: .regularExpression) != nil, "\(policy)")
+    }
+
+    /// A script that started a background child: the timeout kills the whole process group.
+    @Test func timeoutKillsTheChildsProcessGroup() throws {
+        let out = NSTemporaryDirectory() + "hactl-sub-group-\(UUID().uuidString)"
+        defer { unlink(out) }
+        let start = ContinuousClock.now
+        #expect(throws: SubprocessError.self) {
+            try Subprocess.run(["sh", "-c", "sleep 100 & echo $! > \(out); sleep 100"], timeout: .seconds(2),
+                               ownProcessGroup: true)
+        }
+        #expect(ContinuousClock.now - start < .seconds(10))
+        let grandchild = try #require(pid_t(((try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(ProcessProbe.waitUntilGone(grandchild, within: .seconds(10)), "grandchild \(grandchild) still runs")
+    }
+
+    /// With its own group, the child's pid is its process group id (killing -pid reaches its children).
+    @Test func ownProcessGroupMakesTheChildAGroupLeader() throws {
+        let pid = try Subprocess.spawn(["sleep", "10"], ownProcessGroup: true)
+        let group = getpgid(pid)
+        kill(pid, SIGKILL)
+        _ = Subprocess.wait(pid)
+        #expect(group == pid)
+        let plain = try Subprocess.spawn(["sleep", "10"])
+        let inherited = getpgid(plain)
+        kill(plain, SIGKILL)
+        _ = Subprocess.wait(plain)
+        #expect(inherited == getpgrp(), "without it, API-compatible default: the caller's group")
+    }
+}
+
+/// Whether a process is gone: no such pid, or a zombie (its parent, init, has not reaped it yet).
+enum ProcessProbe {
+    static func isGone(_ pid: pid_t) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state == "Z" || state == "X"
+    }
+
+    /// Polls (bounded) until `pid` is gone.
+    static func waitUntilGone(_ pid: pid_t, within limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if isGone(pid) { return true }
+            usleep(10_000)
+        }
+        return isGone(pid)
     }
 }
