@@ -70,7 +70,7 @@ struct FoundationLabTests {
         #expect(forged.code == 401)
         #expect(forged.body.contains("bad signature"))
         // A client holding another secret is refused, and nothing changed.
-        try "another-secret\n".write(toFile: lab.run + "/wrong.key", atomically: true, encoding: .utf8)
+        try "another-secret-0123456789abcdef0123456789abcdef\n".write(toFile: lab.run + "/wrong.key", atomically: true, encoding: .utf8)
         chmod(lab.run + "/wrong.key", 0o600)
         let wrongConfig = try String(contentsOfFile: lab.config, encoding: .utf8)
             .replacingOccurrences(of: "secret_file: cluster.key", with: "secret_file: wrong.key")

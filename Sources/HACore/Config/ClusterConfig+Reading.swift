@@ -31,7 +31,7 @@ extension ConfigReader {
         guard let map = fields(value) else { return nil }
         map.rejectUnknownKeys(allowed: ["name", "secret_file", "api_port", "agent_check_port", "listen_address"])
         let name = map.required("name", string)
-        let secret = map.required("secret_file", secretFile)
+        let secret = map.required("secret_file", clusterSecretFile)
         let apiPort = map.optional("api_port", port) ?? 9780
         let agentCheckPort = map.optional("agent_check_port", port) ?? 9781
         if apiPort == agentCheckPort, let position = map.position(of: "agent_check_port") ?? map.position(of: "api_port") {

@@ -14,7 +14,8 @@ final class SecretsDirectory {
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         path = String(cString: made)
         for name in Self.secretNames {
-            try write(name, contents: "s3cret-\(name)\n", mode: 0o600)
+            // 32 bytes or more: the cluster secret has a minimum length.
+            try write(name, contents: "s3cret-\(name)-0123456789abcdef0123456789abcdef\n", mode: 0o600)
         }
     }
 
