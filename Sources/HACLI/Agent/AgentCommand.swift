@@ -29,6 +29,12 @@ struct AgentCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "hactl.agent")
+        // Before the cluster secret is read: no core dump, no /proc/PID/mem or ptrace by the agent's
+        // own (non-root) uid.
+        if let code = ProcessHardening.disableDumping() {
+            logger.warning("cannot make the agent non-dumpable (prctl PR_SET_DUMPABLE)",
+                           metadata: ["error": .string(String(cString: strerror(code)))])
+        }
 
         let config = try global.loadConfig()
         let me: Controller
@@ -39,10 +45,12 @@ struct AgentCommand: AsyncParsableCommand {
             printError(error.description)
             throw ExitCode(ExitStatus.usage)
         }
-        let http = HTTPClient(threads: 2)
+        // Checks, peer calls and the handover each on their own threads (a dead peer starves no check).
+        let http = AgentHTTPClients()
         do {
             let context = try AgentContext(config: config, node: me, stateDirectory: stateDir ?? "/var/lib/hactl/\(me.name)",
-                                           registry: registry, http: http, logger: logger)
+                                           registry: registry, http: http.checks, peerHTTP: http.peers,
+                                           handoverHTTP: http.handover, logger: logger)
             try await Agent(context: context).run()
         } catch let error as AgentError {
             logger.critical("agent failed", metadata: ["error": .string(error.description)])
