@@ -35,9 +35,8 @@ enum APIRoutes {
         }
         router.get("/health/vip/:name") { _, request in
             let name = try request.parameters.require("name")
-            guard context.config.vips.contains(where: { $0.name == name }) else {
-                return PlainText.response(.notFound, "no vip named \(name)")
-            }
+            // The engine's running set, not the reloaded config (VIP changes take effect at restart).
+            if let missing = context.vipNotRunning(name) { return PlainText.response(.notFound, missing) }
             return moduleHealth("vip.\(name)", context)
         }
     }

@@ -136,7 +136,12 @@ public final class AgentContext: Sendable {
             logger.warning("rabbitmq changed: takes effect at the next agent restart")
         }
         if old.vips != loaded.vips {
-            logger.warning("vips changed: VIP changes take effect at the next agent restart")
+            // The endpoints keep answering from the engine's running set (see `vipNotRunning`).
+            let running = Set(runningVIPNames), wanted = Set(loaded.vips.map(\.name))
+            logger.warning("vips changed: VIP changes take effect at the next agent restart; until then the engine and the endpoints keep the running VIPs", metadata: [
+                "vips.running": .string(runningVIPNames.joined(separator: ",")),
+                "vips.added": .string(wanted.subtracting(running).sorted().joined(separator: ",")),
+                "vips.removed": .string(running.subtracting(wanted).sorted().joined(separator: ","))])
         }
         if old.cluster.apiPort != loaded.cluster.apiPort || old.cluster.agentCheckPort != loaded.cluster.agentCheckPort
             || me.address != node.address {
@@ -165,6 +170,20 @@ public final class AgentContext: Sendable {
         var client = AgentClient(config: config, signer: signer, http: peerHTTP)
         client.timeout = .seconds(3)
         return client
+    }
+
+    /// The VIPs the engine runs: those of the config the agent started with (VIP changes take effect
+    /// at restart), whatever a SIGHUP loaded since. `/health/vip/NAME`, `/v1/vip` and `/v1/status`
+    /// answer for these.
+    public var runningVIPNames: [String] { vip?.vipNames ?? [] }
+
+    /// Why `/health/vip/NAME` has no answer (a 404), or nil when the engine runs `name`.
+    public func vipNotRunning(_ name: String) -> String? {
+        if runningVIPNames.contains(name) { return nil }
+        if config.vips.contains(where: { $0.name == name }) {
+            return "vip \(name) is in the reloaded config but not running: it takes effect at the next agent restart"
+        }
+        return "no vip named \(name)"
     }
 
     /// Uptime measured on the agent's monotonic clock.

@@ -10,7 +10,7 @@ enum ModuleHealth {
         let configured: Bool = switch module {
         case "galera": config.galera != nil
         case "rabbitmq": config.rabbitmq != nil
-        case "vip": !config.vips.isEmpty
+        case "vip": context.vip != nil   // the running engine: VIP changes take effect at restart
         default: false
         }
         guard configured else { return (false, "\(module) not configured") }
