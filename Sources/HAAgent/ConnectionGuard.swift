@@ -228,6 +228,18 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         ctx.fireChannelInactive()
     }
 
+    /// A client that half-closed without a request in progress is gone: free its descriptor now
+    /// rather than at the idle timeout.
+    func userInboundEventTriggered(context ctx: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event, pending == 0 {
+            timer?.cancel()
+            timer = nil
+            ctx.close(promise: nil)
+            return
+        }
+        ctx.fireUserInboundEventTriggered(event)
+    }
+
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
         guard !rejected else { return }
         let part = unwrapInboundIn(data)

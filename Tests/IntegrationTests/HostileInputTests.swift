@@ -59,12 +59,12 @@ struct HostileInputTests {
             try Self.rawSocketAttack()
         }
         print("hostile: \(report.opened) idle connections opened, \(report.stillOpen) still open at the end of the measurement; "
-              + "/health/node answered \(report.answered)/\(report.latencies.count), p50 \(report.percentile(0.5)) ms, "
-              + "p99 \(report.percentile(0.99)) ms, max \(report.percentile(1.0)) ms; agent-check answered \(report.agentCheckAnswered)/20")
+              + "/health/node answered \(report.answered)/\(report.latencies.count), p50 \(report.ms(0.5)) ms, "
+              + "p99 \(report.ms(0.99)) ms, max \(report.ms(1.0)) ms; agent-check answered \(report.agentCheckAnswered)/20")
         #expect(report.opened >= 1_900, "could not open the idle connections: \(report.opened)")
         #expect(report.oversizedStatus.hasPrefix("HTTP/1.1 413"), "\(report.oversizedStatus)")
         #expect(report.answered == report.latencies.count, "health requests failed while connections were held")
-        #expect(report.percentile(0.99) < 500, "p99 \(report.percentile(0.99)) ms")
+        #expect(report.percentile(0.99) < 500, "p99 \(report.ms(0.99)) ms")
         #expect(report.agentCheckAnswered == 20)
         #expect(report.trickleClosedAfter != nil && report.trickleClosedAfter! < 16, "trickled body: \(String(describing: report.trickleClosedAfter))")
         #expect(report.stillOpen <= 512, "the cap was not enforced: \(report.stillOpen)")
@@ -103,12 +103,15 @@ struct HostileInputTests {
         var oversizedStatus = ""
         var trickleClosedAfter: Double?
 
-        func percentile(_ p: Double) -> Int {
+        /// Nearest-rank percentile of the latencies, in milliseconds (-1 without samples).
+        func percentile(_ p: Double) -> Double {
             guard !latencies.isEmpty else { return -1 }
             let sorted = latencies.sorted()
-            let rank = Int((Double(sorted.count) * p).rounded(.up)) - 1  // nearest-rank
-            return Int(sorted[min(sorted.count - 1, max(0, rank))].rounded(.up))
+            let rank = Int((Double(sorted.count) * p).rounded(.up)) - 1
+            return sorted[min(sorted.count - 1, max(0, rank))]
         }
+
+        func ms(_ p: Double) -> String { String(format: "%.1f", percentile(p)) }
     }
 
     /// Runs inside the client namespace (blocking sockets on a dedicated thread).
