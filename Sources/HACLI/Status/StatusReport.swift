@@ -74,7 +74,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
     }
 
     static func formatUptime(_ seconds: Double) -> String {
-        let s = Int(seconds)
+        let s = UntrustedNumber.seconds(seconds)   // a peer's number: never trap on 1e300
         if s < 120 { return "\(s)s" }
         if s < 7200 { return "\(s / 60)m" }
         if s < 172_800 { return "\(s / 3600)h" }

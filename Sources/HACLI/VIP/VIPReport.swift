@@ -70,7 +70,7 @@ public struct VIPReport: Codable, Sendable, Equatable {
                 if s.priority != s.basePriority || !s.priorityReasons.isEmpty {
                     priority += " (base \(s.basePriority)\(s.priorityReasons.isEmpty ? "" : "; " + s.priorityReasons.joined(separator: ", ")))"
                 }
-                let last = s.lastTransition.map { "\($0.from)->\($0.to) \(Int(max(0, now - $0.at)))s ago: \($0.reason)" } ?? "-"
+                let last = s.lastTransition.map { "\($0.from)->\($0.to) \(UntrustedNumber.seconds(now - $0.at))s ago: \($0.reason)" } ?? "-"
                 rows.append([vip.name, node.node, s.state, priority, last])
             }
         }
