@@ -69,6 +69,8 @@ struct IPv6VIPLabTests {
                 "ctl1 (150) holds \(Self.vip6)")
         #expect(try lab.curl(["http://198.18.0.11:9780/health/vip/public6"]).code == 200)
         #expect(try lab.curl(["http://198.18.0.12:9780/health/vip/public6"]).code == 503)
+        let status = try lab.hactl(["vip", "status"])
+        #expect(status.code == 0, "one master, no fault: \(status)")
         // The backups hear the master from its link-local address, and drop nothing as `source`.
         let backup = try lab.vipJSON("ctl2", "public6")
         #expect((backup?["master"] as? String)?.hasPrefix("fe80:") == true, "\(backup ?? [:])")

@@ -174,9 +174,16 @@ struct VRRPCodecDropTests {
                  input: F.v3Message(F.mutated(F.v3, resumFor: F.stranger) { _ in }, source: F.stranger)),
         DropCase(name: "v2 from ctl3, not in the v2 policy", reason: .source,
                  input: .message(F.v2, source: F.ctl3, destination: F.group4, ttl: 255, policy: F.v2Policy)),
-        DropCase(name: "IPv6 from another link-local address", reason: .source,
+        // Any link-local sender is accepted for IPv6 (RFC 9568 sources; VRRPCodecIPv6SourceTests), so
+        // `source` drops IPv6 senders that are neither link-local nor allowed, and link-local ones
+        // when the policy opts out.
+        DropCase(name: "IPv6 from a global address that is not allowed", reason: .source,
+                 input: .message(F.mutated(F.v6, resumFor: ip("2001:2::99"), destination: F.group6) { _ in },
+                                 source: ip("2001:2::99"), destination: F.group6, ttl: 255, policy: F.v6Policy)),
+        DropCase(name: "IPv6 from another link-local address, acceptLinkLocal off", reason: .source,
                  input: .message(F.mutated(F.v6, resumFor: ip("fe80::99"), destination: F.group6) { _ in },
-                                 source: ip("fe80::99"), destination: F.group6, ttl: 255, policy: F.v6Policy)),
+                                 source: ip("fe80::99"), destination: F.group6, ttl: 255,
+                                 policy: VRRPReceivePolicy(vrids: [51], allowedSources: [F.ctl1v6], acceptLinkLocal: false, family: .v6))),
     ]
 
     @Test("each mutated packet is dropped for its reason", arguments: cases)
