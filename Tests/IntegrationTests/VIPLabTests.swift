@@ -5,9 +5,12 @@ import Testing
 /// VIPManager against three real agents in the lab, a client pinging the VIP.
 @Suite("VIP in the lab", .serialized)
 struct VIPLabTests {
+    /// Namespace prefix of these labs (lab.sh `LAB_PREFIX`), apart from the other suites' labs.
+    static let prefix = "v1"
+
     @Test("election by priority; cable cut fails over; the master returns and preempts")
     func electionFailoverPreempt() throws {
-        let lab = try Lab.up(configBody: Lab.vipConfig(), name: "vip")
+        let lab = try Lab.up(configBody: Lab.vipConfig(), prefix: VIPLabTests.prefix, name: "vip")
         defer { lab.down() }
         try lab.agents()
         #expect(try lab.waitForMaster("ctl1"), "ctl1 (priority 150) is elected")
@@ -30,7 +33,7 @@ struct VIPLabTests {
 
     @Test("unicast adverts: election and failover without multicast")
     func unicast() throws {
-        let lab = try Lab.up(configBody: Lab.vipConfig().replacingOccurrences(of: "    preempt: true", with: "    preempt: true\n    unicast: true"), name: "vip")
+        let lab = try Lab.up(configBody: Lab.vipConfig().replacingOccurrences(of: "    preempt: true", with: "    preempt: true\n    unicast: true"), prefix: VIPLabTests.prefix, name: "vip")
         defer { lab.down() }
         try lab.agents()
         #expect(try lab.waitForMaster("ctl1"))
@@ -44,7 +47,7 @@ struct VIPLabTests {
 
     @Test("preempt: false keeps the new master when the old one returns")
     func noPreempt() throws {
-        let lab = try Lab.up(configBody: Lab.vipConfig(preempt: false), name: "vip")
+        let lab = try Lab.up(configBody: Lab.vipConfig(preempt: false), prefix: VIPLabTests.prefix, name: "vip")
         defer { lab.down() }
         // Without preemption the first agent up keeps the VIP: start ctl1 first, so the test does
         // not depend on how fast three agents start on a loaded machine.
@@ -60,11 +63,41 @@ struct VIPLabTests {
         Thread.sleep(forTimeInterval: 1.5)
         #expect(try lab.holders() == ["ctl2"])
         #expect(try lab.vipState("ctl1") == "backup")
+        // ctl1 saw the cut as a link fault (netlink event), whatever its length.
+        let log = try String(contentsOfFile: lab.run + "/ctl1/agent.log", encoding: .utf8)
+        #expect(log.contains("link down") && log.contains("link up"))
+    }
+
+    @Test("a cable flap of a few ms on the master is seen (fault) and leaves exactly one master")
+    func shortFlap() throws {
+        let lab = try Lab.up(configBody: Lab.vipConfig(preempt: false), prefix: VIPLabTests.prefix, name: "vip")
+        defer { lab.down() }
+        try lab.check([Lab.script, "start-agent", "ctl1"])
+        #expect(try lab.waitForMaster("ctl1"))
+        try lab.check([Lab.script, "start-agent", "ctl2"])
+        try lab.check([Lab.script, "start-agent", "ctl3"])
+        #expect(try lab.eventually(.seconds(3)) { try lab.vipState("ctl2") == "backup" && lab.vipState("ctl3") == "backup" })
+        // Down and up in one shell: a few ms, far below any poll interval. ctl1 must see it as a link
+        // fault (released, back as Backup); who wins the Master_Down race after it is up to the timers
+        // (RFC 5798), but exactly one node must hold the VIP.
+        let flap = try lab.sh(["ip", "netns", "exec", lab.ns("labsw"), "sh", "-c",
+                               "ip link set p-ctl1 down && ip link set p-ctl1 up"])
+        #expect(flap.code == 0, "\(flap)")
+        #expect(try lab.eventually(.seconds(3)) {
+            let log = try String(contentsOfFile: lab.run + "/ctl1/agent.log", encoding: .utf8)
+            return log.contains("link down") && log.contains("link up")
+        }, "ctl1 saw the flap")
+        Thread.sleep(forTimeInterval: 1.5)
+        let holders = try lab.holders()
+        #expect(holders.count == 1, "holders: \(holders)")
+        let states = try ["ctl1", "ctl2", "ctl3"].map { try lab.vipState($0) }
+        #expect(states.filter { $0 == "master" }.count == 1 && states.filter { $0 == "backup" }.count == 2, "\(states)")
+        if let holder = holders.first { #expect(try lab.vipState(holder) == "master") }
     }
 
     @Test("SIGKILL of the master, then restart: exactly one node holds the VIP")
     func killAndRestart() throws {
-        let lab = try Lab.up(configBody: Lab.vipConfig(), name: "vip")
+        let lab = try Lab.up(configBody: Lab.vipConfig(), prefix: VIPLabTests.prefix, name: "vip")
         defer { lab.down() }
         try lab.agents()
         #expect(try lab.waitForMaster("ctl1"))
@@ -81,7 +114,7 @@ struct VIPLabTests {
 
     @Test("graceful stop (SIGTERM) and hactl vip handover lose no ping")
     func lossFreeStopAndHandover() throws {
-        let lab = try Lab.up(configBody: Lab.vipConfig(), name: "vip")
+        let lab = try Lab.up(configBody: Lab.vipConfig(), prefix: VIPLabTests.prefix, name: "vip")
         defer { lab.down() }
         try lab.agents()
         #expect(try lab.waitForMaster("ctl1"))
@@ -107,7 +140,7 @@ struct VIPLabTests {
     func trackedCheck() throws {
         let config = Lab.vipConfig(track: "    track: { backend: -60 }",
                                    checks: "checks:\n  backend: { tcp: 127.0.0.1:8399, interval: 200ms, timeout: 100ms, rise: 1, fall: 1 }")
-        let lab = try Lab.up(configBody: config, name: "vip")
+        let lab = try Lab.up(configBody: config, prefix: VIPLabTests.prefix, name: "vip")
         defer { lab.down() }
         // The backend runs in every controller namespace; ctl1's is stopped and started again.
         var backends: [String: pid_t] = [:]
@@ -132,7 +165,7 @@ struct VIPLabTests {
 
     @Test("drain gives the VIP away without loss and keeps the node at the bottom; resume takes it back")
     func drainResume() throws {
-        let lab = try Lab.up(configBody: Lab.vipConfig(), name: "vip")
+        let lab = try Lab.up(configBody: Lab.vipConfig(), prefix: VIPLabTests.prefix, name: "vip")
         defer { lab.down() }
         try lab.agents()
         #expect(try lab.waitForMaster("ctl1"))
@@ -155,7 +188,7 @@ struct VIPLabTests {
 
     @Test("garbage at the VRRP socket is dropped and counted; nobody changes state")
     func garbageIsDropped() throws {
-        let lab = try Lab.up(configBody: Lab.vipConfig(), name: "vip")
+        let lab = try Lab.up(configBody: Lab.vipConfig(), prefix: VIPLabTests.prefix, name: "vip")
         defer { lab.down() }
         try lab.agents()
         #expect(try lab.waitForMaster("ctl1"))

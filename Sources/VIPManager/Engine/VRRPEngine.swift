@@ -41,6 +41,9 @@ public final class VRRPEngine: @unchecked Sendable {
     /// Link state of the VIP interfaces, fed by `linkMonitor` (netlink events) and the backstop poll.
     private var links = LinkTracker(watching: [])
     private var linkMonitor: LinkMonitor?
+    /// Interfaces down as of the last applied change. Not `links.isUp`: the tracker is already at the
+    /// end state of a folded flap (`.down, .up` from one reading) while the engine applies the `.down`.
+    private var linksDown: Set<String> = []
     /// Interfaces whose VRRP socket could not be re-opened: their VIPs are in Fault until it can.
     private var socketFailed: Set<String> = []
     /// Interfaces whose VRRP socket is to be re-opened (recreated interface, repeated send failures).
@@ -330,7 +333,7 @@ public final class VRRPEngine: @unchecked Sendable {
         refreshAdvertSource(i)
         var result = VIPPriority.evaluate(
             base: base, track: config.track, status: { self.board.read($0, now: boardNow)?.status },
-            drained: drained(), leaving: leaving, pinned: instances[i].pinned, linkUp: links.isUp(config.interface),
+            drained: drained(), leaving: leaving, pinned: instances[i].pinned, linkUp: !linksDown.contains(config.interface),
             socketUp: !socketFailed.contains(config.interface))
         if case .unavailable(let reason) = instances[i].advertSource { result.fault = true; result.reasons.append(reason) }
         if instances[i].pinned && result.priority != VIPPriority.pinned {
@@ -604,9 +607,11 @@ public final class VRRPEngine: @unchecked Sendable {
         for change in changes {
             switch change {
             case .down(let interface):
+                linksDown.insert(interface)
                 logger.notice("link down", metadata: ["vip.interface": .string(interface)])
                 for i in instances.indices where instances[i].config.interface == interface { evaluate(i, now: now) }
             case .up(let interface):
+                linksDown.remove(interface)
                 logger.notice("link up", metadata: ["vip.interface": .string(interface)])
                 for i in instances.indices where instances[i].config.interface == interface { evaluate(i, now: now) }
             case .recreated(let interface, let index):

@@ -10,7 +10,7 @@ import Testing
 ///
 /// Namespace A runs the engine (ctl1, 198.18.201.1, priority 150, preempt off) on `vrrp0`; namespace B
 /// is the other end of the veth and plays ctl2 (198.18.201.2) with a VRRP socket of its own.
-@Suite("VRRP engine: link events", .serialized)
+@Suite("VRRP engine: link events", .serialized, .timeLimit(.minutes(1)))
 struct EngineLinkTests {
     static let vip = SocketLab.address("198.18.201.10")
     static let group = VRRPCodec.multicastGroupIPv4
@@ -70,17 +70,20 @@ struct EngineLinkTests {
             #expect(Self.state(engine) == "master")
 
             // The cable flaps (B's end down and up again in one command: a few ms, far below any poll).
-            let flap = try await b.run {
-                try SocketLab.run(["sh", "-c", "ip link set \(SocketLab.interface) down && ip link set \(SocketLab.interface) up"])
+            // (From A's thread: B's is busy being the peer.)
+            let peerNamespace = b.namespace
+            let flap = try await a.run {
+                try SocketLab.run(["sh", "-c", "ip -n \(peerNamespace) link set \(SocketLab.interface) down && ip -n \(peerNamespace) link set \(SocketLab.interface) up"])
             }
             #expect(flap.code == 0)
             // Seen by the event: Fault, then Backup; with preempt off ctl1 stays Backup under ctl2's adverts.
             #expect(Self.eventually { Self.state(engine) == "backup" }, "ctl1 saw the flap: \(String(describing: engine.status(of: "public")))")
-            _ = poll(nil, 0, 1000)   // a second of ctl2's adverts: still Backup (no preemption)
+            try await Task.sleep(for: .seconds(1))   // a second of ctl2's adverts: still Backup (no preemption)
             #expect(Self.state(engine) == "backup")
-            #expect(try await a.run {
+            let addresses = try await a.run {
                 try SocketLab.run(["ip", "-o", "-4", "addr", "show", "dev", SocketLab.interface]).stdout
-            }.contains("198.18.201.10/") == false, "the VIP was released")
+            }
+            #expect(!addresses.contains("198.18.201.10/"), "the VIP was released: \(addresses)")
 
             peer.stopped.store(true, ordering: .relaxed)
             try await peerDone.value
