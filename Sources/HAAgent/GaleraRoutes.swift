@@ -69,7 +69,7 @@ enum GaleraRoutes {
         let local = serverRunning(probe, control, context)
         if local.running { return BootstrapGuard.refusal(local: .init(signs: [local.why]), peers: [], statusWindow: .zero) }
         let others = context.config.controllers.filter { $0.name != context.node.name }
-        var client = context.peers
+        var client = context.peerCalls   // peer-call HTTP threads, not the handover's
         client.timeout = .seconds(2)
         client.connectTimeout = .seconds(1)
         let peerClient = client

@@ -38,7 +38,7 @@ struct NotifyRunnerHardeningTests {
 
     @Test func aTimedOutCommandIsKilledWithItsBackgroundChildren() throws {
         let (path, out) = try script("sleep 100 &\necho $! > OUT.bg\necho $$ > OUT; echo DONE >> OUT\nsleep 100")
-        NotifyRunner.run(command: path, arguments: [], timeout: .milliseconds(500), logger: Logger(label: "t"))
+        NotifyRunner.run(command: path, arguments: [], timeout: .seconds(2), logger: Logger(label: "t"))
         let text = waitForContent(out)
         let script = try #require(pid_t(text.split(separator: "\n").first ?? ""))
         let background = try #require(pid_t(((try? String(contentsOfFile: out + ".bg", encoding: .utf8)) ?? "")

@@ -58,7 +58,9 @@ struct SubprocessTests {
         let (rc, policy) = try #require(result.withLock { $0 })
         #expect(rc == 0, "the test thread itself runs SCHED_RR")
         #expect(policy.contains("scheduling policy: SCHED_OTHER"), "\(policy)")
-        #expect(policy.range(of: #"policy\s+:\s+0\b"#, options: .regularExpression) != nil, "\(policy)")
+        if FileManager.default.fileExists(atPath: "/proc/self/sched") {   // CONFIG_SCHED_DEBUG kernels
+            #expect(policy.range(of: #"policy\s+:\s+0\b"#, options: .regularExpression) != nil, "\(policy)")
+        }
     }
 
     /// A script that started a background child: the timeout kills the whole process group.
@@ -67,10 +69,10 @@ struct SubprocessTests {
         defer { unlink(out) }
         let start = ContinuousClock.now
         #expect(throws: SubprocessError.self) {
-            try Subprocess.run(["sh", "-c", "sleep 100 & echo $! > \(out); sleep 100"], timeout: .seconds(2),
+            try Subprocess.run(["sh", "-c", "sleep 100 & echo $! > \(out); sleep 100"], timeout: .seconds(3),
                                ownProcessGroup: true)
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(ContinuousClock.now - start < .seconds(15))
         let grandchild = try #require(pid_t(((try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
             .trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(ProcessProbe.waitUntilGone(grandchild, within: .seconds(10)), "grandchild \(grandchild) still runs")
