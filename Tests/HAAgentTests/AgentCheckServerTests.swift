@@ -10,9 +10,11 @@ import Testing
 @Suite("Agent-check server")
 struct AgentCheckServerTests {
     /// Runs the server on an ephemeral loopback port for the duration of `body`.
-    func withServer(_ f: Fixture, _ body: @Sendable (Int) async throws -> Void) async throws {
+    func withServer(_ f: Fixture, limiter: ConnectionLimiter? = nil, defaultAfter: TimeAmount = .milliseconds(200),
+                    _ body: @Sendable (Int) async throws -> Void) async throws {
         let port = Int.random(in: 20000...30000)  // below the kernel's ephemeral range (32768+)
-        let server = AgentCheckServer(context: f.context, host: "127.0.0.1", port: port)
+        var server = AgentCheckServer(context: f.context, host: "127.0.0.1", port: port, limiter: limiter)
+        server.defaultAfter = defaultAfter
         let group = ServiceGroup(services: [server], logger: f.context.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -25,7 +27,7 @@ struct AgentCheckServerTests {
 
     func waitForListener(_ port: Int) async throws {
         for _ in 0..<100 {
-            if (try? await exchange(port, nil)) != nil { return }
+            if let fd = try? TestSocket.connect(port) { close(fd); return }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("agent-check server did not start on port \(port)")
@@ -75,6 +77,27 @@ struct AgentCheckServerTests {
             #expect(try await exchange(port, String(repeating: "x", count: 1000)) == "down #unknown service\n")
             try f.context.nodeState.setDrained(true)
             #expect(try await exchange(port, "node\n") == "drain\n")
+        }
+    }
+
+    @Test("at the connection cap a new client still gets its answer: the oldest connections are closed")
+    func capEvictsOldest() async throws {
+        let f = try Fixture()
+        defer { f.cleanup() }
+        let limits = ConnectionLimits(maxConnections: 4, idleTimeout: .seconds(1), bodyTimeout: .seconds(1), maxBody: 128)
+        let limiter = ConnectionLimiter(listener: "agent_check", limits: limits, metrics: f.context.metrics)
+        // Silent clients are kept 10 s here, so only the cap closes them.
+        try await withServer(f, limiter: limiter, defaultAfter: .seconds(10)) { port in
+            var held: [Int32] = []
+            defer { held.forEach { close($0) } }
+            for _ in 0..<20 { held.append(try TestSocket.connect(port)) }
+            #expect(try await exchange(port, "node\n") == "up\n")
+            var bytes: [UInt8] = []
+            f.context.metrics.registry.emit(into: &bytes)
+            let text = String(decoding: bytes, as: UTF8.self)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("hactl_connections_dropped_total{listener=\"agent_check\",reason=\"evicted\"}") }
+            let evicted = line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(evicted >= 16, "\(String(describing: line))")
         }
     }
 }
