@@ -74,7 +74,8 @@ struct BootstrapGuardTests {
         let pipe = Pipe()
         child.standardOutput = pipe
         try child.run()
-        defer { child.terminate(); child.waitUntilExit() }
+        // SIGKILL: the test runner may block SIGTERM, and a blocked mask is inherited across exec.
+        defer { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
         _ = pipe.fileHandleForReading.availableData
         #expect(ServerLiveness.lockHolder(path) == child.processIdentifier)
         #expect(ServerLiveness.check(datadir: dir, socket: nil).signs == ["aria_log_control in the datadir is locked by pid \(child.processIdentifier)"])

@@ -36,8 +36,9 @@ extension Lab {
 
     /// Up with Galera: namespaces, the cluster (Synced, users created), then HAProxy and the agents.
     /// The config's password file is the one galera-up creates, so the config is written after it.
-    static func galeraUp(configBody: String = Lab.galeraConfig(), name: String = "galera") throws -> Lab {
-        let lab = try Lab.up(configBody: Lab.defaultConfig, name: name)
+    static func galeraUp(configBody: String = Lab.galeraConfig(), name: String = "galera",
+                         prefix: String = ProcessInfo.processInfo.environment["LAB_PREFIX"] ?? "") throws -> Lab {
+        let lab = try Lab.up(configBody: Lab.defaultConfig, prefix: prefix, name: name)
         do {
             try lab.check([Lab.script, "galera-up"])
             try configBody.write(toFile: lab.config, atomically: true, encoding: .utf8)
