@@ -50,7 +50,7 @@ write("FuzzRequestTarget", "encoded-slash", request("POST", "/v1%2Fnode/drain", 
 write("FuzzRequestTarget", "query", request("POST", "/v1/node/drain?reason=a%20b&x=%41", "", b'{"a":1}'))
 write("FuzzRequestTarget", "get", request("GET", "/health/galera/writer", ""))
 
-# FuzzVRRPCodec: control | vrid | required interval (s, 0: none) | 16 address bytes | message
+# FuzzVRRPCodec: control | vrid | policy (required interval s | 0x80 any sender) | 16 address bytes | message
 V3_IPV4 = hexbytes("31 33 96 01  00 64 cb 9d  c6 12 00 0a")
 V3_IPV6 = hexbytes("""31 07 64 02  00 0a 11 2a
     20 01 0d b8  00 00 00 00  00 00 00 00  00 00 00 10
@@ -80,8 +80,8 @@ def ipv4_datagram(src, dst, payload):
 C4 = hexbytes("c6 12 00 0b")
 write("FuzzVRRPCodec", "v3-ipv4", bytes([0x00, 51, 0]) + addr(b"") + V3_IPV4)
 write("FuzzVRRPCodec", "v3-ipv6-link-local", bytes([0x22, 6, 0]) + addr(b"") + V3_IPV6)
-write("FuzzVRRPCodec", "v2-no-auth", bytes([0x41, 10, 3]) + addr(hexbytes("c6 12 00 1e")) + V2_NOAUTH)
-write("FuzzVRRPCodec", "v2-password", bytes([0x51, 52, 1]) + addr(hexbytes("c6 12 00 14")) + V2_PASS)
+write("FuzzVRRPCodec", "v2-no-auth", bytes([0x41, 10, 0x83]) + addr(hexbytes("c6 12 00 1e")) + V2_NOAUTH)
+write("FuzzVRRPCodec", "v2-password", bytes([0x51, 52, 0x81]) + addr(hexbytes("c6 12 00 14")) + V2_PASS)
 write("FuzzVRRPCodec", "v3-ipv4-datagram", bytes([0x04, 51, 0]) + addr(b"") +
       ipv4_datagram(C4, hexbytes("e0 00 00 12"), V3_IPV4))
 write("FuzzVRRPCodec", "v3-ipv4-fix-checksum", bytes([0x08, 51, 0]) + addr(b"") + V3_IPV4[:6] + b"\0\0" + V3_IPV4[8:])

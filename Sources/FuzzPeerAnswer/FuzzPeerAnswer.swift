@@ -18,7 +18,12 @@ enum FuzzPeerAnswer {
         var input = FuzzReader(data)
         let received = MonotonicInstant(nanoseconds: input.int64())
         let body = Data(input.rest())
-        guard let report = try? JSONDecoder().decode(GaleraReport.self, from: body) else { return }
+        let report: GaleraReport
+        do { report = try JSONDecoder().decode(GaleraReport.self, from: body) } catch {
+            fuzzNote("not a report: \(error)")
+            return
+        }
+        fuzzNote("report: \(report)")
 
         for seconds in [report.passingForSeconds, report.ageSeconds, report.statusAgeSeconds] {
             if let seconds {
@@ -52,6 +57,7 @@ enum FuzzPeerAnswer {
         var holdout = WriterHoldout(node: "fuzz-local", controllers: 3, takeoverDelay: interval * 2)
         let peer = WriterHoldout.Peer(name: report.node, heard: true, confirmsPrimary: confirms,
                                       claimsWriter: report.writer == report.node && report.status == .passing)
+        fuzzNote("candidate \(candidate), confirms Primary: \(confirms), writer \(choice.writer ?? "none")")
         for step in 0..<2 {
             let round = WriterHoldout.Round(writer: choice.writer ?? report.writer,
                                             local: .passing(viewSize: report.wsrep?.clusterSize),

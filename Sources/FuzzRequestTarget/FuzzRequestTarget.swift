@@ -28,6 +28,7 @@ enum FuzzRequestTarget {
         let header: String? = headerBytes.isEmpty ? nil : String(decoding: headerBytes, as: UTF8.self)
         let body = input.rest()
 
+        fuzzNote("\(method) \(target): \(CanonicalTarget.check(target))")
         switch CanonicalTarget.check(target) {
         case .failure:
             return   // 400 before anything else

@@ -21,6 +21,7 @@ enum FuzzSignedCall {
             fuzzCheck(!overflow && difference.magnitude <= 30, "isInside(t: \(rawT), now: \(now)) accepted")
         }
 
+        fuzzNote("parseHeader: \(RequestSigner.parseHeader(header))")
         switch RequestSigner.parseHeader(header) {
         case .failure(let failure):
             fuzzCheck(failure == .malformed, "parseHeader failed with \(failure)")

@@ -75,6 +75,15 @@ public struct FuzzReader {
     public mutating func rest() -> [UInt8] { defer { bytes = [] }; return Array(bytes) }
 }
 
+/// Set `FUZZ_VERBOSE=1` to have the harnesses say what they made of each input (replay a crasher
+/// or check that the seeds reach the paths they were written for).
+public let fuzzVerbose = ProcessInfo.processInfo.environment["FUZZ_VERBOSE"] != nil
+
+/// Prints `message` when `FUZZ_VERBOSE` is set.
+public func fuzzNote(_ message: @autoclosure () -> String) {
+    if fuzzVerbose { print(message()) }
+}
+
 /// A harness invariant: on failure, print what broke and trap, which libFuzzer reports as a crash
 /// (and saves the input as `crash-*`).
 public func fuzzCheck(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,

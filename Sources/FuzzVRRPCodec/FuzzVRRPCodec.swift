@@ -3,8 +3,10 @@ import HACore
 import VIPManager
 
 /// libFuzzer target: `VRRPCodec.decode` (v2 and v3, IPv4 and IPv6) and `decodeIPv4Datagram`, with
-/// every drop reason reachable. Input: a control byte, a VRID, a required-interval byte, 16 bytes
-/// of sender address, then the VRRP message (or, in datagram mode, the whole IPv4 datagram).
+/// every drop reason reachable. Input: a control byte, a VRID (the policy serves it and the next;
+/// an odd one turns link-local acceptance off), a policy byte (bits 0-6: required v2 interval in
+/// seconds, 0 none; bit 7: any sender allowed), 16 bytes of sender address, then the VRRP message
+/// (or, in datagram mode, the whole IPv4 datagram).
 ///
 /// Control byte: bit 0 VRRPv2 (else v3), bit 1 IPv6 (else IPv4), bit 2 raw IPv4 datagram, bit 3 the
 /// harness writes a correct checksum first (so mutations get past that check), bit 4 v2 password
@@ -43,8 +45,9 @@ enum FuzzVRRPCodec {
         let destination = family == .v4 ? VRRPCodec.multicastGroupIPv4 : VRRPCodec.multicastGroupIPv6
         let policy = VRRPReceivePolicy(
             version: version, vrids: [vrid, vrid &+ 1], authPass: password,
-            requiredAdvertInterval: intervalByte == 0 ? nil : .seconds(Int(intervalByte)),
-            allowedSources: [controller4, controller6], acceptLinkLocal: vrid & 1 == 0, family: family)
+            requiredAdvertInterval: intervalByte & 0x7F == 0 ? nil : .seconds(Int(intervalByte & 0x7F)),
+            allowedSources: intervalByte & 0x80 == 0x80 ? [] : [controller4, controller6],
+            acceptLinkLocal: vrid & 1 == 0, family: family)
 
         let result: Result<VRRPAdvertisement, VRRPDropReason>
         let vrrpMessage: [UInt8]
@@ -70,6 +73,7 @@ enum FuzzVRRPCodec {
             vrrpMessage = message
         }
 
+        fuzzNote("v\(version) \(family) datagram=\(datagram) from \(source): \(result)")
         switch result {
         case .failure(let reason):
             fuzzCheck(datagram || reason != .ipHeader, "ip_header outside datagram mode")
