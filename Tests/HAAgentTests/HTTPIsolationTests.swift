@@ -41,6 +41,35 @@ struct HTTPIsolationTests {
     }
 }
 
+extension HTTPIsolationTests {
+    /// The handover (takeover calls at stop) does not queue behind hung peer fetches either.
+    @Test func aHandoverCallCompletesWhilePeerFetchesHang() async throws {
+        let f = try Fixture()
+        defer { f.cleanup() }
+        let dead = try LoopbackServer(answer: false)
+        let healthy = try LoopbackServer(answer: true)
+        defer { dead.stop(); healthy.stop() }
+        let peerClient = f.context.peerCalls.http
+        let hanging = (0..<4).map { _ in
+            Task {
+                _ = try? await peerClient.execute(HTTPRequest(url: "http://127.0.0.1:\(dead.port)/v1/galera/peer",
+                                                              timeout: .seconds(60)))
+            }
+        }
+        defer { hanging.forEach { $0.cancel() } }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while dead.accepted < 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(dead.accepted >= 1)
+        let start = ContinuousClock.now
+        let response = try await f.context.peers.http.execute(HTTPRequest(url: "http://127.0.0.1:\(healthy.port)/v1/vip/x/takeover",
+                                                                          timeout: .seconds(20)))
+        #expect(response.status == 200)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(f.context.peers.http !== f.context.peerCalls.http && f.context.http !== f.context.peerCalls.http,
+                "three distinct clients")
+    }
+}
+
 /// A loopback TCP listener on its own thread: `answer` replies 200 to each request and closes;
 /// otherwise it accepts and holds every connection without ever answering (a dead peer).
 final class LoopbackServer: Sendable {
