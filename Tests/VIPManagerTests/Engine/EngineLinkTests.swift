@@ -42,6 +42,7 @@ struct EngineLinkTests {
     final class Peer: Sendable {
         let stopped = Atomic<Bool>(false)
         let sent = Atomic<Int>(0)
+        let lastError = Mutex<String?>(nil)
 
         func run() throws {
             let socket = try VRRPSocket(interface: SocketLab.interface, family: .v4)
@@ -51,7 +52,12 @@ struct EngineLinkTests {
             let message = try VRRPCodec.encode(advert, source: SocketLab.addressB, destination: EngineLinkTests.group)
             while !stopped.load(ordering: .relaxed) {
                 // While its own end is down (the flap) a send fails: a real peer goes on too.
-                if (try? socket.send(message, to: EngineLinkTests.group)) != nil { sent.add(1, ordering: .relaxed) }
+                do {
+                    try socket.send(message, to: EngineLinkTests.group)
+                    sent.add(1, ordering: .relaxed)
+                } catch {
+                    lastError.withLock { $0 = String(describing: error) }
+                }
                 _ = poll(nil, 0, 100)
             }
         }
@@ -65,8 +71,11 @@ struct EngineLinkTests {
             #expect(Self.eventually { Self.state(engine) == "master" }, "alone, ctl1 becomes master")
             // ctl2 appears as a (lower-priority) master too: ctl1 keeps the VIP, as the RFC says.
             let peer = Peer()
-            let peerDone = Task.detached { try await b.run { try peer.run() } }
-            #expect(Self.eventually { peer.sent.load(ordering: .relaxed) >= 3 })
+            let peerDone = Task.detached {
+                do { try await b.run { try peer.run() } } catch { peer.lastError.withLock { $0 = "open: \(error)" } }
+            }
+            #expect(Self.eventually(.seconds(10)) { (engine.status(of: "public")?.advertsReceived ?? 0) >= 3 },
+                    "ctl1 hears ctl2 (sent \(peer.sent.load(ordering: .relaxed)), last error \(String(describing: peer.lastError.withLock { $0 })))")
             #expect(Self.state(engine) == "master")
 
             // The cable flaps (B's end down and up again in one command: a few ms, far below any poll).
@@ -86,7 +95,7 @@ struct EngineLinkTests {
             #expect(!addresses.contains("198.18.201.10/"), "the VIP was released: \(addresses)")
 
             peer.stopped.store(true, ordering: .relaxed)
-            try await peerDone.value
+            await peerDone.value
             await engine.stop()
         }
     }
