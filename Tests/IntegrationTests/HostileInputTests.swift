@@ -189,22 +189,31 @@ enum NamespaceThread {
     static func run<T: Sendable>(in namespace: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
         let result = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
+        start(in: namespace) { entered in
             defer { done.signal() }
-            let fd = open("/var/run/netns/\(namespace)", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0, setns(fd, 0x4000_0000) == 0 else {  // CLONE_NEWNET
-                if fd >= 0 { close(fd) }
-                result.withLock { $0 = .failure(POSIXError(.EPERM)) }
-                return
-            }
-            close(fd)
+            guard entered else { result.withLock { $0 = .failure(POSIXError(.EPERM)) }; return }
             let outcome = Result { try body() }
             result.withLock { $0 = outcome }
         }
-        thread.stackSize = 8 << 20
-        thread.start()
         done.wait()
         return try result.withLock { $0! }.get()
+    }
+
+    /// Starts `body` on a new thread in `namespace` and returns at once; `body` learns whether the
+    /// thread entered the namespace.
+    static func start(in namespace: String, _ body: @escaping @Sendable (_ entered: Bool) -> Void) {
+        let thread = Thread {
+            let fd = open("/var/run/netns/\(namespace)", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0, setns(fd, 0x4000_0000) == 0 else {  // CLONE_NEWNET
+                if fd >= 0 { close(fd) }
+                body(false)
+                return
+            }
+            close(fd)
+            body(true)
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }
 

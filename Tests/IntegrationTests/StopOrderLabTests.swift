@@ -1,5 +1,6 @@
 import Foundation
 import HACore
+import Synchronization
 import Testing
 
 /// Issue 11 item 6: on SIGTERM the VIPs are handed over first, all at once and bounded; after a
@@ -35,12 +36,35 @@ struct StopOrderLabTests {
         try lab.agents()
         #expect(try lab.eventually { try lab.holders("198.18.0.10") == ["ctl1"] && lab.holders("198.18.0.9") == ["ctl1"] })
 
+        // A slow, validly signed admin call in flight (its body trickles for up to 15 s): before the
+        // fix the HTTP drain waited for it before the handover started.
+        let signer = try RequestSigner(secretFile: lab.run + "/cluster.key")
+        let body = [UInt8](repeating: 0x20, count: 2_000)
+        let auth = signer.sign(method: "POST", path: "/v1/node/resume", body: body, node: "ctl1", cluster: "vip-it",
+                               unixTime: Int64(Date().timeIntervalSince1970))
+        let slowEnded = Mutex<Duration?>(nil)
+        let slowStarted = DispatchSemaphore(value: 0)
+        NamespaceThread.start(in: lab.ns("client")) { entered in
+            guard entered, let fd = try? RawSocket.connect("198.18.0.11", 9780) else { slowStarted.signal(); return }
+            defer { close(fd) }
+            RawSocket.send(fd, "POST /v1/node/resume HTTP/1.1\r\nHost: x\r\nAuthorization: \(auth)\r\nContent-Length: \(body.count)\r\n\r\n  ")
+            slowStarted.signal()
+            let began = ContinuousClock.now
+            for _ in 0..<50 where RawSocket.isOpen(fd) {  // bounded: 50 x 300 ms
+                RawSocket.send(fd, " ")
+                Thread.sleep(forTimeInterval: 0.3)
+            }
+            slowEnded.withLock { $0 = ContinuousClock.now - began }
+        }
+        slowStarted.wait()
+        Thread.sleep(forTimeInterval: 0.3)
+
         // SIGTERM: both VIPs handed to ctl2 concurrently, the agent gone well within the unit's timeout.
         let start = ContinuousClock.now
         try lab.check([Lab.script, "stop-agent", "ctl1"])
         let took = ContinuousClock.now - start
         print("stop-order: SIGTERM to exit with two VIPs: \(took)")
-        #expect(took < .seconds(10), "stop took \(took)")
+        #expect(took < .seconds(6), "stop took \(took): the slow request held the stop")
         #expect(try lab.holders("198.18.0.10") == ["ctl2"])
         #expect(try lab.holders("198.18.0.9") == ["ctl2"])
         let log = try String(contentsOfFile: lab.run + "/ctl1/agent.log", encoding: .utf8)
@@ -49,6 +73,12 @@ struct StopOrderLabTests {
         // Concurrent: both handovers finished within one release timeout of each other, not one after the other.
         let stamps = handed.compactMap { $0.split(separator: " ").first }
         #expect(Set(stamps).count <= 2)
+        // The order: the VIPs were handed over while the slow request was still in flight, then the drain ran out.
+        let lines = log.split(separator: "\n")
+        let handedAt = lines.firstIndex { $0.contains("VIP handed over") }
+        let drainAt = lines.firstIndex { $0.contains("HTTP drain timed out") }
+        #expect(handedAt != nil && drainAt != nil && handedAt! < drainAt!, "handover \(String(describing: handedAt)), drain \(String(describing: drainAt))")
+        #expect(try lab.eventually(.seconds(5)) { slowEnded.withLock { $0 } != nil }, "the slow request outlived the agent")
 
         // SIGKILL: nothing hands over; the addresses stay until vip cleanup removes them.
         try lab.check([Lab.script, "start-agent", "ctl1"])
