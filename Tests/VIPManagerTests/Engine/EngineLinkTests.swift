@@ -26,12 +26,13 @@ struct EngineLinkTests {
                           drained: { false }, logger: Logger(label: "engine-link-test"))
     }
 
-    /// Polls `condition` every 10 ms for at most `timeout` (a condition, not a guessed sleep).
-    static func eventually(_ timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Bool {
+    /// Polls `condition` every 10 ms for at most `timeout` (a condition, not a guessed sleep). Async:
+    /// it must not hold a cooperative thread, the peer's job is started from the pool.
+    static func eventually(_ timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition() { return true }
-            _ = poll(nil, 0, 10)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return condition()
     }
@@ -68,13 +69,13 @@ struct EngineLinkTests {
         try await SocketLab.withPair { a, b in
             let engine = Self.engine()
             try await a.run { try engine.start() }
-            #expect(Self.eventually { Self.state(engine) == "master" }, "alone, ctl1 becomes master")
+            #expect(await Self.eventually { Self.state(engine) == "master" }, "alone, ctl1 becomes master")
             // ctl2 appears as a (lower-priority) master too: ctl1 keeps the VIP, as the RFC says.
             let peer = Peer()
             let peerDone = Task.detached {
                 do { try await b.run { try peer.run() } } catch { peer.lastError.withLock { $0 = "open: \(error)" } }
             }
-            #expect(Self.eventually(.seconds(10)) { (engine.status(of: "public")?.advertsReceived ?? 0) >= 3 },
+            #expect(await Self.eventually(.seconds(10)) { (engine.status(of: "public")?.advertsReceived ?? 0) >= 3 },
                     "ctl1 hears ctl2 (sent \(peer.sent.load(ordering: .relaxed)), last error \(String(describing: peer.lastError.withLock { $0 })))")
             #expect(Self.state(engine) == "master")
 
@@ -86,7 +87,7 @@ struct EngineLinkTests {
             }
             #expect(flap.code == 0)
             // Seen by the event: Fault, then Backup; with preempt off ctl1 stays Backup under ctl2's adverts.
-            #expect(Self.eventually { Self.state(engine) == "backup" }, "ctl1 saw the flap: \(String(describing: engine.status(of: "public")))")
+            #expect(await Self.eventually { Self.state(engine) == "backup" }, "ctl1 saw the flap: \(String(describing: engine.status(of: "public")))")
             try await Task.sleep(for: .seconds(1))   // a second of ctl2's adverts: still Backup (no preemption)
             #expect(Self.state(engine) == "backup")
             let addresses = try await a.run {
@@ -105,7 +106,7 @@ struct EngineLinkTests {
         try await SocketLab.withPair { a, b in
             let engine = Self.engine()
             try await a.run { try engine.start() }
-            #expect(Self.eventually { Self.state(engine) == "master" })
+            #expect(await Self.eventually { Self.state(engine) == "master" })
             let before = try await a.run { try AddressManager().interfaceIndex(SocketLab.interface) }
 
             // Delete the veth (both ends) and create it again with the same names and addresses.
@@ -136,7 +137,7 @@ struct EngineLinkTests {
                 return false
             }
             #expect(heard, "adverts from ctl1 on the recreated interface: \(String(describing: engine.status(of: "public")))")
-            #expect(Self.eventually { Self.state(engine) == "master" })
+            #expect(await Self.eventually { Self.state(engine) == "master" })
             await engine.stop()
         }
     }
