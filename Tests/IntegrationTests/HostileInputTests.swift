@@ -92,8 +92,46 @@ struct HostileInputTests {
         #expect(counter("hactl_connections_dropped_total{listener=\"api\",reason=\"oversized\"}") >= 1)
         #expect(counter("hactl_connections_dropped_total{listener=\"api\",reason=\"body_timeout\"}") >= 1)
         #expect(metrics.contains("hactl_api_auth_failures_total{reason=\"replayed\"}"))
+
+        // 8. Forged peer answers: ctl2's agent is replaced by a server that answers every call 200 with
+        // a forged answer MAC and absurd numbers. Draining ctl1 asks ctl2 first to take the VIP: the
+        // answer must not be trusted (nor crash ctl1); ctl3, the next peer, takes the VIP.
+        try lab.check([Lab.script, "stop-agent", "ctl2"])
+        let fake = try lab.spawn(["ip", "netns", "exec", lab.ns("ctl2"), "python3", "-c", Self.forgedPeer],
+                                 output: lab.run + "/forged-peer.log")
+        defer { kill(fake, SIGTERM); _ = Subprocess.wait(fake) }
+        #expect(try lab.eventually(.seconds(5)) { try lab.curl(["http://198.18.0.12:9780/v1/status"]).code == 200 })
+        let drain = try lab.hactl(["node", "drain", "ctl1"])
+        #expect(drain.code == 0, "\(drain)")
+        #expect(try lab.eventually(.seconds(10)) { try lab.holders() == ["ctl3"] }, "the VIP did not move to ctl3")
+        let log = try String(contentsOfFile: lab.run + "/ctl1/agent.log", encoding: .utf8)
+        #expect(log.contains("peer takeover failed") && log.contains("failed authentication"), "ctl1 trusted the forged answer")
+        #expect(kill(pid_t(pid) ?? 0, 0) == 0, "the agent died on a forged peer answer")
+        #expect(try lab.curl([base + "/health/node"]).code == 503, "drained")
     }
 
+    /// A fake agent for ctl2: every call gets 200, a forged answer MAC and huge numbers.
+    static let forgedPeer = """
+        import http.server
+        class H(http.server.BaseHTTPRequestHandler):
+            def reply(self):
+                n = int(self.headers.get('Content-Length') or 0)
+                if n: self.rfile.read(min(n, 65536))
+                b = b'{"ok":true,"message":"taken","passing_for_seconds":1e308,"state":"master","priority":99999999999999999999}'
+                self.send_response(200)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(b)))
+                self.send_header('X-Hactl-Response', 'HACTL2 s=' + '00' * 32)
+                self.end_headers()
+                self.wfile.write(b)
+            do_GET = reply
+            do_POST = reply
+            def log_message(self, *a): pass
+        http.server.HTTPServer(('198.18.0.12', 9780), H).serve_forever()
+        """
+}
+
+extension HostileInputTests {
     struct HostileReport: Sendable {
         var opened = 0
         var stillOpen = 0
