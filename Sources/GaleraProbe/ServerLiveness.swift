@@ -66,18 +66,28 @@ public enum ServerLiveness {
     }
 
     /// `*.pid` files in `directory` whose pid (a positive number, bounded) is a live mariadbd/mysqld.
-    static func livePidFiles(in directory: String) -> [(String, pid_t)] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+    /// A zombie (killed, not yet reaped: common when the server's parent exited and PID 1 does not
+    /// reap) still has its name in `/proc` but holds nothing: it does not count.
+    static func livePidFiles(in directory: String, names: Set<String> = serverNames) -> [(String, pid_t)] {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var out: [(String, pid_t)] = []
-        for name in names.sorted() where name.hasSuffix(".pid") {
+        for name in files.sorted() where name.hasSuffix(".pid") {
             let path = directory + "/" + name
             guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.utf8.count < 64,
                   let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { continue }
             guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
-                  serverNames.contains(comm.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+                  names.contains(comm.trimmingCharacters(in: .whitespacesAndNewlines)), isLive(pid) else { continue }
             out.append((path, pid))
         }
         return out
+    }
+
+    /// The process exists and is not a zombie (`/proc/PID/stat`: the state after the command's `)`).
+    static func isLive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != nil && state != "Z" && state != "X" && state != "x"
     }
 
     /// A Unix socket at `path` accepts a connection (closed at once).

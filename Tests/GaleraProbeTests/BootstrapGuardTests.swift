@@ -81,6 +81,39 @@ struct BootstrapGuardTests {
         #expect(ServerLiveness.check(datadir: dir, socket: nil).signs == ["aria_log_control in the datadir is locked by pid \(child.processIdentifier)"])
     }
 
+    @Test("a pid file naming a zombie (killed, not reaped) or a dead pid does not count; a live process does")
+    func zombiePidFile() throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func spawn(_ seconds: String) -> pid_t {
+            var pid: pid_t = 0
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup(seconds), nil]
+            defer { argv.forEach { free($0) } }
+            #expect(posix_spawn(&pid, "/bin/sleep", nil, nil, argv, environ) == 0)
+            return pid
+        }
+        let live = spawn("30")
+        let zombie = spawn("0")
+        defer {
+            kill(live, SIGKILL)
+            var status: Int32 = 0
+            waitpid(live, &status, 0)
+            waitpid(zombie, &status, 0)
+        }
+        // Not reaped yet: wait (bounded) until it has exited and is a zombie.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ServerLiveness.isLive(zombie) && ContinuousClock.now < deadline { usleep(10_000) }
+        #expect(!ServerLiveness.isLive(zombie))
+        #expect(FileManager.default.fileExists(atPath: "/proc/\(zombie)/comm"), "still in /proc: a zombie")
+        try "\(zombie)\n".write(toFile: dir + "/zombie.pid", atomically: false, encoding: .utf8)
+        try "999999999\n".write(toFile: dir + "/dead.pid", atomically: false, encoding: .utf8)
+        try "-1\n".write(toFile: dir + "/negative.pid", atomically: false, encoding: .utf8)
+        #expect(ServerLiveness.livePidFiles(in: dir, names: ["sleep"]).isEmpty)
+        try "\(live)\n".write(toFile: dir + "/live.pid", atomically: false, encoding: .utf8)
+        #expect(ServerLiveness.livePidFiles(in: dir, names: ["sleep"]).map(\.1) == [live])
+        #expect(ServerLiveness.livePidFiles(in: dir).isEmpty, "only mariadbd/mysqld count")
+    }
+
     @Test("grastate.dat is replaced atomically: new contents, owner and mode kept, no temporary left")
     func atomicGrastate() throws {
         let dir = try Self.tempDirectory()

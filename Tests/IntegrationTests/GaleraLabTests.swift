@@ -136,6 +136,11 @@ struct GaleraLabTests {
         // The plan: ctl2 and ctl3 are ahead of ctl1; ctl2 wins the tie by config order.
         let plan = try lab.hactl(["galera", "recover"])
         #expect(plan.code == 0, "\(plan)")
+        if plan.code != 0 {
+            // Who still holds the datadirs (the agents decide "running" from the datadir lock, pid files, socket).
+            let diag = try lab.sh(["sh", "-c", "cat /proc/locks; ps -eo pid,ppid,stat,comm,args | grep -E 'mariadbd|rsync|wsrep' | grep -v grep"])
+            print("galera lab: recover refused; locks and processes:\n\(diag.stdout)")
+        }
         #expect(plan.stdout.contains("plan: bootstrap ctl2 (highest seqno), then start ctl1, ctl3"), "\(plan.stdout)")
         #expect(plan.stdout.contains("wsrep-recover"), "crashed nodes were asked with --wsrep-recover")
 

@@ -50,7 +50,8 @@ public struct GaleraStatusReport: Codable, Sendable, Equatable {
                 return kept
             }
             let health = report.status == .passing ? "ok" : report.reason
-            let flow = w?.flowControlPaused.map { String(format: "%.3f", $0) } ?? "-"
+            // A fraction of time: anything outside 0...1 (or not finite) from an agent is shown as `?`.
+            let flow = w?.flowControlPaused.map { $0.isFinite && (0...1).contains($0) ? String(format: "%.3f", $0) : "?" } ?? "-"
             rows.append([node.node, health, w?.localStateComment ?? "-", w?.clusterStatus ?? "-",
                          w?.clusterSize.map(String.init) ?? "-", w?.lastCommitted.map(String.init) ?? "-",
                          w?.localRecvQueue.map(String.init) ?? "-", flow,
