@@ -144,7 +144,7 @@ public final class AgentContext: Sendable {
                 "vips.removed": .string(running.subtracting(wanted).sorted().joined(separator: ","))])
         }
         if old.cluster.apiPort != loaded.cluster.apiPort || old.cluster.agentCheckPort != loaded.cluster.agentCheckPort
-            || me.address != node.address {
+            || old.cluster.listenAddress != loaded.cluster.listenAddress || me.address != node.address {
             logger.warning("listener address or port changed: takes effect at the next agent restart")
         }
         live.withLock { $0 = Live(config: loaded, signer: signer) }
