@@ -31,7 +31,7 @@ struct StopOrderLabTests {
 
     @Test("SIGTERM hands both VIPs over at once and promptly; SIGKILL leaves them, vip cleanup removes them")
     func stopOrderAndCleanup() throws {
-        let lab = try Lab.up(configBody: Self.config, prefix: "b1", name: "b1-stop")
+        let lab = try Lab.up(configBody: Self.config, prefix: "b3", name: "b3-stop")
         defer { lab.down() }
         try lab.agents()
         #expect(try lab.eventually { try lab.holders("198.18.0.10") == ["ctl1"] && lab.holders("198.18.0.9") == ["ctl1"] })
