@@ -141,4 +141,32 @@ struct EngineLinkTests {
             await engine.stop()
         }
     }
+
+    @Test("the link monitor reports a peer's few-ms flap at once: down then up, or an up whose carrier counter moved")
+    func monitorLatency() async throws {
+        try await SocketLab.withPair { a, b in
+            let peerNamespace = b.namespace
+            let (changes, elapsed, command) = try await a.run { () throws -> ([LinkTracker.Change], Duration, Duration) in
+                let monitor = try LinkMonitor()
+                var tracker = LinkTracker(watching: [SocketLab.interface])
+                _ = tracker.observe(try AddressManager().linkEvent(SocketLab.interface))
+                let interface = SocketLab.interface
+                let started = ContinuousClock.now
+                try SocketLab.run(["sh", "-c", "ip -n \(peerNamespace) link set \(interface) down && ip -n \(peerNamespace) link set \(interface) up"])
+                let commandDone = ContinuousClock.now
+                var changes: [LinkTracker.Change] = []
+                while changes.count < 2, ContinuousClock.now - started < .seconds(5) {
+                    guard SocketLab.waitReadable(monitor.fileDescriptor, timeout: 500) else { continue }
+                    for event in monitor.read().events { changes += tracker.observe(event) }
+                }
+                return (changes, ContinuousClock.now - commandDone, commandDone - started)
+            }
+            #expect(changes == [.down(SocketLab.interface), .up(SocketLab.interface)])
+            // Measured from the end of the flap command (two `ip` runs). The kernel sends the event when its
+            // linkwatch runs: at once for "urgent" devices, else batched up to 1 s (what a veth pair whose
+            // two ends have the same index gets: ~950 ms here). Bound generous for a loaded 2-core machine.
+            #expect(elapsed < .seconds(3), "flap seen \(elapsed) after the command")
+            print("link monitor: flap (command \(command)) read \(elapsed) after the command returned")
+        }
+    }
 }
