@@ -134,7 +134,13 @@ struct GaleraLabTests {
         #expect(try lab.eventually(.seconds(8)) { try Self.nodes.allSatisfy { try lab.galeraHealth($0).body.hasPrefix("connect:") } })
 
         // The plan: ctl2 and ctl3 are ahead of ctl1; ctl2 wins the tie by config order.
-        let plan = try lab.hactl(["galera", "recover"])
+        // A killed mariadbd may take a moment to exit (in-flight I/O); until then it still holds its
+        // datadir lock and counts as running, and recover refuses. Poll, bounded.
+        var plan = try lab.hactl(["galera", "recover"])
+        _ = try lab.eventually(.seconds(30)) {
+            plan = try lab.hactl(["galera", "recover"])
+            return plan.code == 0
+        }
         #expect(plan.code == 0, "\(plan)")
         if plan.code != 0 {
             // Who still holds the datadirs (the agents decide "running" from the datadir lock, pid files, socket).
