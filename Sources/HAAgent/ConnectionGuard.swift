@@ -48,8 +48,9 @@ enum ConnectionDrop: String, Sendable, CaseIterable {
     case oversized
 }
 
-/// Which connections are open, when each was last active and whether a request is in progress:
-/// the pure part of the cap. `open` says which connection to close (if any) to stay within the cap.
+/// Which connections are open, when each was last active and whether a request is in progress
+/// (received whole, its response not yet sent; a client still sending a head or body is idle): the
+/// pure part of the cap. `open` says which connection to close (if any) to stay within the cap.
 struct ConnectionTable: Sendable {
     struct Entry: Sendable {
         var lastActive: ContinuousClock.Instant
@@ -166,14 +167,18 @@ final class ConnectionLimiter: Sendable {
 
 extension AgentMetrics {
     func connectionsDropped(listener: String, reason: ConnectionDrop) -> Counter {
-        registry.makeCounter(name: "hactl_connections_dropped_total",
-                             labels: [("listener", listener), ("reason", reason.rawValue)],
-                             help: "Connections closed or refused by the connection guard, by listener and reason")
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "hactl_connections_dropped", unitName: "total",
+                helpText: "Connections closed or refused by the connection guard, by listener and reason"),
+            labels: [("listener", listener), ("reason", reason.rawValue)])
     }
 
     func connectionsOpen(_ listener: String) -> Gauge {
-        registry.makeGauge(name: "hactl_connections_open", labels: [("listener", listener)],
-                           help: "Connections open on the listener")
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(metricName: "hactl_connections", unitName: "open",
+                                             helpText: "Connections open on the listener"),
+            labels: [("listener", listener)])
     }
 }
 
@@ -191,7 +196,10 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     private var readingBody = false
     private var bodyBytes = 0
+    /// Requests received whole and not yet answered.
     private var pending = 0
+    /// The request being read was answered before its body ended.
+    private var answeredEarly = false
     private var rejected = false
 
     init(limiter: ConnectionLimiter) { self.limiter = limiter }
@@ -247,7 +255,8 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             readingBody = true
             bodyBytes = 0
-            if let id { limiter.update(id, busy: true) }
+            // Still evictable: until its body has arrived, a request waits on the client, not on us.
+            if let id { limiter.update(id, busy: pending > 0) }
             if let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length > limiter.limits.maxBody {
                 reject(ctx)
                 return
@@ -263,19 +272,28 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .end:
             readingBody = false
-            pending += 1
-            timer?.cancel()
-            timer = nil
+            if answeredEarly {
+                // Its answer went out before the body ended (a 401, say): nothing is in progress.
+                answeredEarly = false
+                if pending == 0 { arm(ctx, limiter.limits.idleTimeout, .idleTimeout) }
+            } else {
+                pending += 1
+                timer?.cancel()
+                timer = nil
+                if let id { limiter.update(id, busy: true) }
+            }
         }
         ctx.fireChannelRead(data)
     }
 
     func write(context ctx: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
+            if pending == 0, readingBody { answeredEarly = true }
             pending = max(0, pending - 1)
-            if pending == 0, !readingBody {
+            if pending == 0 {
                 if let id { limiter.update(id, busy: false) }
-                arm(ctx, limiter.limits.idleTimeout, .idleTimeout)
+                // An early answer (401 before the body) leaves the body timer running.
+                if !readingBody { arm(ctx, limiter.limits.idleTimeout, .idleTimeout) }
             }
         }
         ctx.write(data, promise: promise)

@@ -82,7 +82,9 @@ struct ConnectionGuardTests {
             defer { idle.forEach { close($0) } }
             for _ in 0..<40 { idle.append(try TestSocket.connect(port)) }
             for _ in 0..<5 {
-                let answer = try TestSocket.exchange(port, "GET /health/node HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                let answer = try await TestSocket.blocking {
+                    try TestSocket.exchange(port, "GET /health/node HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                }
                 #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
             }
             #expect((Int(metric(f, .evicted)) ?? 0) >= 32)
@@ -98,7 +100,7 @@ struct ConnectionGuardTests {
             defer { close(fd) }
             TestSocket.send(fd, "GET /health/no")  // a head that never completes
             let start = ContinuousClock.now
-            #expect(TestSocket.readUntilClosed(fd, timeout: 5) == "")
+            #expect(try await TestSocket.blocking { TestSocket.readUntilClosed(fd, timeout: 5) } == "")
             #expect(ContinuousClock.now - start < .seconds(4))
             #expect(metric(f, .idleTimeout) == "1")
         }
@@ -113,9 +115,51 @@ struct ConnectionGuardTests {
             defer { close(fd) }
             TestSocket.send(fd, "POST /v1/node/drain HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
             let start = ContinuousClock.now
-            _ = TestSocket.readUntilClosed(fd, timeout: 5)
+            _ = try await TestSocket.blocking { TestSocket.readUntilClosed(fd, timeout: 5) }
             #expect(ContinuousClock.now - start < .seconds(4))
             #expect(metric(f, .bodyTimeout) == "1")
+            #expect(f.context.nodeState.drained == false)
+        }
+    }
+
+    @Test("connections trickling their bodies are evictable: /health/node still answers at the cap")
+    func tricklingBodiesAreEvictable() async throws {
+        let f = try Fixture()
+        defer { f.cleanup() }
+        var limits = Self.limits
+        limits.idleTimeout = .seconds(30)
+        limits.bodyTimeout = .seconds(30)
+        try await withAPI(f, limits: limits) { port in
+            var held: [Int32] = []
+            defer { held.forEach { close($0) } }
+            for i in 0..<20 {
+                let fd = try TestSocket.connect(port)
+                let path = i % 2 == 0 ? "/v1/node/drain" : "/health/node"
+                TestSocket.send(fd, "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\nab")
+                held.append(fd)
+            }
+            let answer = try await TestSocket.blocking {
+                try TestSocket.exchange(port, "GET /health/node HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+            #expect((Int(metric(f, .evicted)) ?? 0) >= 12)
+        }
+    }
+
+    @Test("a request answered before its body ended (401) does not leave the connection marked busy forever")
+    func earlyAnswerThenBodyEnds() async throws {
+        let f = try Fixture()
+        defer { f.cleanup() }
+        try await withAPI(f) { port in
+            let fd = try TestSocket.connect(port)
+            defer { close(fd) }
+            TestSocket.send(fd, "POST /v1/node/drain HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+            try await Task.sleep(for: .milliseconds(100))
+            TestSocket.send(fd, "cdefghij")
+            let start = ContinuousClock.now
+            let answer = try await TestSocket.blocking { TestSocket.readUntilClosed(fd, timeout: 8) }
+            #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
+            #expect(ContinuousClock.now - start < .seconds(4), "the connection was never closed")
             #expect(f.context.nodeState.drained == false)
         }
     }
@@ -125,12 +169,14 @@ struct ConnectionGuardTests {
         let f = try Fixture()
         defer { f.cleanup() }
         try await withAPI(f) { port in
-            let answer = try TestSocket.exchange(port, "POST /v1/node/drain HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+            let answer = try await TestSocket.blocking {
+                try TestSocket.exchange(port, "POST /v1/node/drain HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+            }
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
             let chunk = String(repeating: "a", count: 600)
             let chunked = "POST /v1/node/drain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n0\r\n\r\n"
-            _ = try TestSocket.exchange(port, chunked)
+            _ = try await TestSocket.blocking { try TestSocket.exchange(port, chunked) }
             #expect(metric(f, .oversized) == "2")
             #expect(f.context.nodeState.drained == false)
         }
@@ -163,8 +209,16 @@ struct ConnectionGuardTests {
     }
 }
 
-/// Blocking loopback sockets for the tests (run off the cooperative pool would be nicer; these are short).
+/// Blocking loopback sockets for the tests. Calls that wait on the server go through `blocking`,
+/// off the cooperative pool: the server's responders run on that pool, and a blocked pool thread
+/// would stall them (two cores, two pool threads).
 enum TestSocket {
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     static func connect(_ port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var tv = timeval(tv_sec: 5, tv_usec: 0)
