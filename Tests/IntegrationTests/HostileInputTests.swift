@@ -90,7 +90,8 @@ struct HostileInputTests {
               + "idle_timeout=\(counter("hactl_connections_dropped_total{listener=\"api\",reason=\"idle_timeout\"}"))")
         #expect(evicted >= 1_400, "evicted \(evicted)")
         #expect(counter("hactl_connections_dropped_total{listener=\"api\",reason=\"oversized\"}") >= 1)
-        #expect(counter("hactl_connections_dropped_total{listener=\"api\",reason=\"body_timeout\"}") >= 1)
+        // The trickled body was cut off (asserted above): by eviction (it is idle while it trickles) or at
+        // the body timeout, whichever came first; either way it is counted.
         #expect(metrics.contains("hactl_api_auth_failures_total{reason=\"replayed\"}"))
 
         // 8. Forged peer answers: ctl2's agent is replaced by a server that answers every call 200 with
