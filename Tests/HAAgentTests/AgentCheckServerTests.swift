@@ -92,12 +92,20 @@ struct AgentCheckServerTests {
             defer { held.forEach { close($0) } }
             for _ in 0..<20 { held.append(try TestSocket.connect(port)) }
             #expect(try await exchange(port, "node\n") == "up\n")
-            var bytes: [UInt8] = []
-            f.context.metrics.registry.emit(into: &bytes)
-            let text = String(decoding: bytes, as: UTF8.self)
-            let line = text.split(separator: "\n").first { $0.hasPrefix("hactl_connections_dropped_total{listener=\"agent_check\",reason=\"evicted\"}") }
-            let evicted = line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
-            #expect(evicted >= 16, "\(String(describing: line))")
+            // Accepted connections register with the limiter concurrently, so the answer above can
+            // come before every held connection is registered. Once all 20 are, at least 16 were
+            // evicted; wait for that (bounded) rather than reading the counter once.
+            func evicted() -> (Int, String?) {
+                var bytes: [UInt8] = []
+                f.context.metrics.registry.emit(into: &bytes)
+                let text = String(decoding: bytes, as: UTF8.self)
+                let line = text.split(separator: "\n").first { $0.hasPrefix("hactl_connections_dropped_total{listener=\"agent_check\",reason=\"evicted\"}") }
+                return (line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0, line.map(String.init))
+            }
+            let deadline = ContinuousClock.now + .seconds(5)
+            while evicted().0 < 16, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let (count, line) = evicted()
+            #expect(count >= 16, "\(String(describing: line))")
         }
     }
 }

@@ -8,14 +8,7 @@ import Testing
 /// Issue 11: notify commands run SCHED_OTHER in a process group of their own, killed whole on timeout.
 @Suite("VIP notify command hardening")
 struct NotifyRunnerHardeningTests {
-    func script(_ body: String) throws -> (path: String, out: String) {
-        let dir = NSTemporaryDirectory() + "hactl-notify-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/notify.sh", out = dir + "/out"
-        try "#!/bin/sh\n\(body.replacingOccurrences(of: "OUT", with: out))\n".write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
-        return (path, out)
-    }
+    func script(_ body: String) throws -> (path: String, out: String) { try NotifyScript.make(body) }
 
     /// Polls (bounded) for a file's complete content (the script writes it, then `DONE`).
     func waitForContent(_ path: String, within limit: Duration = .seconds(20)) -> String {

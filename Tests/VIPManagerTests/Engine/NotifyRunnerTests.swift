@@ -6,14 +6,7 @@ import Testing
 
 @Suite("VIP notify command")
 struct NotifyRunnerTests {
-    func script(_ body: String) throws -> (path: String, out: String) {
-        let dir = NSTemporaryDirectory() + "hactl-notify-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/notify.sh", out = dir + "/out"
-        try "#!/bin/sh\n\(body.replacingOccurrences(of: "OUT", with: out))\n".write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
-        return (path, out)
-    }
+    func script(_ body: String) throws -> (path: String, out: String) { try NotifyScript.make(body) }
 
     @Test func runsWithKeepalivedStyleArgumentsWithoutBlocking() throws {
         let (path, out) = try script("echo \"$@\" > OUT")
