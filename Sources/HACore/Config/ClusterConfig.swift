@@ -90,16 +90,11 @@ public struct ClusterConfig: Sendable, Equatable {
             return .failure(ReadFailure(message: "cannot read the config file: \(String(cString: strerror(errno)))"))
         }
         defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(ReadFailure(message: "cannot read the config file: \(String(cString: strerror(errno)))"))
-            }
-            data.append(contentsOf: chunk[..<count])
+        let data: [UInt8]
+        do throws(SystemCallError) {
+            data = try Syscall.readToEnd(fd, call: "read").bytes
+        } catch {
+            return .failure(ReadFailure(message: "cannot read the config file: \(error.message)"))
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             return .failure(ReadFailure(message: "the config file is not valid UTF-8"))

@@ -98,17 +98,11 @@ public enum SecretFile {
         if let problem = problem(path, info) {
             throw SecretFileError(path: path, errno: 0, message: problem)
         }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw SecretFileError(path: path, errno: code, message: "secret file \(path): \(String(cString: strerror(code)))")
-            }
-            data.append(contentsOf: chunk[..<count])
+        var data: [UInt8]
+        do throws(SystemCallError) {
+            data = try Syscall.readToEnd(fd, call: "read").bytes
+        } catch {
+            throw SecretFileError(path: path, errno: error.errno, message: "secret file \(path): \(error.message)")
         }
         while data.last == UInt8(ascii: "\n") || data.last == UInt8(ascii: "\r") { data.removeLast() }
         return String(decoding: data, as: UTF8.self)
@@ -122,11 +116,6 @@ private extension String {
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return self[first...last]
     }
-}
-
-/// `read(2)`, reachable from inside types that have a `read` of their own.
-private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    read(fd, buffer, count)
 }
 
 /// A secret file that could not be used. `message` names the path, never the contents.

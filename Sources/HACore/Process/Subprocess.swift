@@ -8,13 +8,19 @@ import Foundation
 /// under (the VRRP engine's thread is SCHED_RR: a script inheriting that could starve the machine).
 /// With `ownProcessGroup`, the child leads a new process group and a timeout kills the whole group,
 /// so a script's own children (`sleep 100 &`) die with it. Blocking calls (`wait`, `run`) belong on
-/// a thread of their own, never on the cooperative pool.
+/// a thread of their own, never on the cooperative pool; `run(_ command: Command) async` (in
+/// Subprocess+Command.swift) is the async form, with stdin, bounded output and cancellation.
+/// Why this is hand-written rather than swiftlang/swift-subprocess: docs/architecture/subprocess.md.
 public enum Subprocess {
     public struct Output: Sendable, CustomStringConvertible {
         /// The exit code, or 128 + the signal number.
         public var status: Int32
         public var stdout: String
         public var stderr: String
+        /// Whether stdout went past the command's `outputLimit` (the rest was read and dropped).
+        public var stdoutTruncated = false
+        /// Whether stderr went past the command's `outputLimit`.
+        public var stderrTruncated = false
         public var description: String { "exit \(status)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
     }
 
@@ -26,16 +32,34 @@ public enum Subprocess {
                              stdout: String? = nil, stderr: String? = nil, append: Bool = false,
                              ownProcessGroup: Bool = false) throws(SubprocessError) -> pid_t {
         let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+        return try spawn(argv, environment: environment, stdin: .file("/dev/null", O_RDONLY),
+                         stdout: .file(stdout ?? "/dev/null", mode),
+                         stderr: stderr.map { .file($0, mode) } ?? .sameAsStdout,
+                         ownProcessGroup: ownProcessGroup)
+    }
+
+    /// Where a child's standard stream comes from or goes to.
+    enum Redirect {
+        /// Opened in the child with these flags (created 0600).
+        case file(String, Int32)
+        /// A descriptor of ours, duplicated onto the stream (ours stays open: close it after spawning).
+        case descriptor(Int32)
+        /// stderr only: the same as stdout.
+        case sameAsStdout
+    }
+
+    static func spawn(_ argv: [String], environment: [String: String]?, stdin: Redirect, stdout: Redirect,
+                      stderr: Redirect, ownProcessGroup: Bool) throws(SubprocessError) -> pid_t {
         precondition(!argv.isEmpty, "spawn needs a command")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", mode, 0o600)
-        if let stderr {
-            posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o600)
-        } else {
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        for (stream, redirect) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch redirect {
+            case .file(let path, let flags): posix_spawn_file_actions_addopen(&actions, stream, path, flags, 0o600)
+            case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, stream)
+            case .sameAsStdout: posix_spawn_file_actions_adddup2(&actions, 1, stream)
+            }
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -75,8 +99,10 @@ public enum Subprocess {
     /// Waits for `pid` to exit; its exit code, or 128 + the signal that ended it.
     public static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return -1 }
+        do throws(SystemCallError) {
+            try Syscall.retryingOnEINTR("waitpid") { waitpid(pid, &status, 0) }
+        } catch {
+            return -1
         }
         return decode(status)
     }
@@ -87,9 +113,13 @@ public enum Subprocess {
         let deadline = ContinuousClock.now + timeout
         var status: Int32 = 0
         while true {
-            let r = waitpid(pid, &status, WNOHANG)
+            let r: pid_t
+            do throws(SystemCallError) {
+                r = try Syscall.retryingOnEINTR("waitpid") { waitpid(pid, &status, WNOHANG) }
+            } catch {
+                return -1
+            }
             if r == pid { return decode(status) }
-            if r < 0 && errno != EINTR { return -1 }
             if ContinuousClock.now >= deadline {
                 // Still our unreaped child, so the pid (and a group it leads) cannot have been reused.
                 if getpgid(pid) == pid { kill(-pid, SIGKILL) }
@@ -129,11 +159,17 @@ public enum Subprocess {
 public enum SubprocessError: Error, CustomStringConvertible, Sendable {
     case spawn(command: String, errno: Int32)
     case timedOut(command: String, after: Duration)
+    /// The waiting task was cancelled; the child (and its process group) was killed and reaped.
+    case cancelled(command: String)
+    /// A pipe, poll or thread for running the command could not be set up.
+    case system(command: String, SystemCallError)
 
     public var description: String {
         switch self {
         case .spawn(let command, let code): "cannot start \(command): \(String(cString: strerror(code)))"
         case .timedOut(let command, let after): "\(command) did not finish within \(formatDuration(after)); killed"
+        case .cancelled(let command): "\(command) was cancelled; killed"
+        case .system(let command, let error): "cannot run \(command): \(error)"
         }
     }
 }
