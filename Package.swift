@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "HACLI", dependencies: [
-            "HACore", "HAAgent", "GaleraProbe", "MQProbe",
+            "HACore", "HAAgent",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

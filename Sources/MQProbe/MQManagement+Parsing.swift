@@ -1,4 +1,5 @@
 import Foundation
+import HACore
 
 /// Pure parsers for the management API's answers (RabbitMQ 3.10 shapes). Unknown fields are ignored,
 /// missing ones are `nil`; a body that is not the expected JSON is an ``MQError`` at stage

@@ -1,3 +1,5 @@
+import HACore
+
 /// What the parts of one probe answered, each `nil` until it answers: the input of ``MQVerdict``.
 ///
 /// The management calls and the AMQP round trip run concurrently; the probe records each part here as

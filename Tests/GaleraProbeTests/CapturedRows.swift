@@ -1,4 +1,5 @@
 import GaleraProbe
+import HACore
 
 /// Rows captured from real MariaDB 10.11.19 + galera-4 (provider 4.23) servers on this machine kind, as
 /// the probe reads them: the output of `GaleraStatus.statusQuery`, a `--` line, then the output of

@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 @testable import GaleraProbe
+import HACore
 
 /// A scripted node for driving ``GaleraProbe`` with a ``ManualClock``: sessions open, answer, fail or
 /// hang (blocking the worker thread, as a stopped server does) exactly as the test says.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GaleraProbe
+import HACore
 
 @Suite("GaleraStatus parser")
 struct GaleraStatusTests {

@@ -1,5 +1,4 @@
 import Foundation
-import GaleraProbe
 @testable import HACLI
 import HACore
 import Testing

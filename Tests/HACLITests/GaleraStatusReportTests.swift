@@ -1,4 +1,3 @@
-import GaleraProbe
 @testable import HACLI
 import HACore
 import Testing

@@ -1,6 +1,5 @@
 @testable import HACLI
 import HACore
-import MQProbe
 import Testing
 
 @Suite("hactl rabbitmq status report")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GaleraProbe
 import HACore
 
 /// `hactl galera recover [--apply] [--force]`: after a full outage, asks every agent for its node's

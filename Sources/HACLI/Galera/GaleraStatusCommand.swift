@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GaleraProbe
 import HACore
 
 /// `hactl galera status [--json]`: per node verdict, wsrep state, cluster status and size, seqno,

@@ -1,5 +1,4 @@
 import Foundation
-import GaleraProbe
 import HACore
 
 /// The cluster's Galera view from every controller's `GET /v1/galera`: each node's verdict and wsrep

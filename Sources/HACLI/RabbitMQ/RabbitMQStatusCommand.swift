@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import HACore
-import MQProbe
 
 /// `hactl rabbitmq status [--json]`: per node running, partitions, alarms, critical queues, round
 /// trip, and the cluster's view from each node.

@@ -1,6 +1,5 @@
 import Foundation
 import HACore
-import MQProbe
 
 /// The cluster's RabbitMQ view from every controller's `GET /v1/rabbitmq`. Pure.
 public struct RabbitMQStatusReport: Codable, Sendable, Equatable {

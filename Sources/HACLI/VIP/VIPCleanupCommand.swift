@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import HAAgent
 import HACore
-import VIPManager
 
 /// `hactl vip cleanup`: removes this node's VIP addresses from their interfaces. For the agent unit's
 /// `ExecStopPost` (after the agent stopped, any VIP still on an interface is a leftover: a SIGKILL
@@ -25,19 +25,18 @@ struct VIPCleanupCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let mine = config.vips.filter { $0.priorities[me.name] != nil }
-        let manager: AddressManager
-        do { manager = try AddressManager() } catch {
-            printError("cannot open a netlink socket: \(error.description)")
+        let removals: [LeftoverVIPs.Removal]
+        do { removals = try LeftoverVIPs.remove(mine) } catch {
+            if case .module(_, let message) = error { printError(message) } else { printError(error.description) }
             throw ExitCode(ExitStatus.failed)
         }
         var failed = false
-        for outcome in VIPCleanup.removeAddresses(of: mine, using: manager) {
-            switch outcome {
-            case .removed(let vip, let address, let interface):
-                print("\(vip): removed \(address) from \(interface)")
-            case .failed(let vip, let address, let interface, let error):
-                printError("\(vip): cannot remove \(address) from \(interface): \(error)")
+        for removal in removals {
+            if let error = removal.error {
+                printError("\(removal.vip): cannot remove \(removal.address) from \(removal.interface): \(error)")
                 failed = true
+            } else {
+                print("\(removal.vip): removed \(removal.address) from \(removal.interface)")
             }
         }
         if failed { throw ExitCode(ExitStatus.failed) }

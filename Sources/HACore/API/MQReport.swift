@@ -1,5 +1,3 @@
-import HACore
-
 /// One agent's RabbitMQ view as `GET /v1/rabbitmq` serves it (and `hactl rabbitmq status` prints):
 /// the local verdict, the last status the probe assembled, and what a probe costs. Stable
 /// snake_case JSON; fields may be added, none renamed.

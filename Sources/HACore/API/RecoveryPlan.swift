@@ -43,9 +43,12 @@ public struct GaleraPosition: Codable, Sendable, Equatable {
         case safeToBootstrap = "safe_to_bootstrap"
     }
 
+    /// The cluster UUID of a node that never joined a cluster (`grastate.dat` after a fresh install).
+    public static let zeroUUID = "00000000-0000-0000-0000-000000000000"
+
     /// A usable position: a known seqno (not -1) in a real cluster (not the zero UUID).
     public var isKnown: Bool {
-        guard let seqno, seqno >= 0, let uuid, uuid != Grastate.zeroUUID else { return false }
+        guard let seqno, seqno >= 0, let uuid, uuid != Self.zeroUUID else { return false }
         return true
     }
 }

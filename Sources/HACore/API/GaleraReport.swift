@@ -1,5 +1,3 @@
-import HACore
-
 /// One agent's Galera view as `GET /v1/galera` (and the signed peer call `POST /v1/galera/peer`)
 /// serves it: the local verdict, how long it has passed, the last wsrep status read, and the writer
 /// this agent designates. Stable snake_case JSON; fields may be added, none renamed.
