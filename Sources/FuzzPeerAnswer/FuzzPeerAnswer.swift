@@ -4,9 +4,9 @@ import GaleraProbe
 import HACore
 
 /// libFuzzer target: a Galera peer report (`POST /v1/galera/peer`, `GET /v1/galera`) as a peer or the
-/// CLI decodes it, and what the writer tracker (Sources/HAAgent/GaleraWriterService.swift) does with
-/// it: the seconds fields to `Duration`s, the candidacy `received - passing_for`, the "confirms
-/// Primary" test, then `WriterChoice` and `WriterHoldout` rounds. Input: 8 bytes of the receive
+/// CLI decodes it, and what the writer rule (`WriterTakeover`) does with it: the seconds fields to
+/// `Duration`s, the candidacy `received - passing_for`, the "confirms Primary" test, then
+/// `WriterChoice` and `WriterHoldout` rounds, and a whole `WriterTakeover` round. Input: 8 bytes of the receive
 /// instant (any `Int64` nanoseconds), then the JSON body.
 ///
 /// Must never trap; decoded seconds are nil or within 0...`GaleraReport.maxSeconds`; a passing
@@ -35,20 +35,12 @@ enum FuzzPeerAnswer {
             }
         }
 
-        // GaleraWriterTracker.candidate(_:received:)
-        let candidate: WriterChoice.Candidate
-        if report.drained == true {
-            candidate = .drained(report.node)
-        } else if report.status == .passing, let passingFor = GaleraReport.boundedDuration(report.passingForSeconds) {
-            let since = received - passingFor
+        // The writer rule's reading of a peer report (WriterTakeover, as the tracker runs it).
+        let candidate = WriterTakeover.candidate(report, received: received)
+        if let since = candidate.passingSince {
             fuzzCheck(since <= received, "candidate passing since \(since), after \(received)")
-            candidate = .passing(report.node, since: since)
-        } else {
-            candidate = .failing(report.node)
         }
-        // GaleraWriterTracker.confirmsPrimary(_:), with the tracker's window.
-        let confirms = report.statusIsCurrent(window: interval * HealthBoard.staleFactor)
-            && report.wsrep?.clusterStatus == "Primary"
+        let confirms = WriterTakeover.confirmsPrimary(report, window: interval * HealthBoard.staleFactor, clusterUUID: nil)
 
         var choice = WriterChoice(holdDown: .seconds(30))
         let local = WriterChoice.Candidate.passing("fuzz-local", since: received - .seconds(5))
@@ -64,6 +56,11 @@ enum FuzzPeerAnswer {
                                             drained: false, peers: [peer, .unheard("fuzz-third")])
             _ = holdout.handle(.round(round), now: received + interval * step)
         }
+
+        var takeover = WriterTakeover(node: "fuzz-local", controllers: 3, holdDown: .seconds(30),
+                                      takeoverDelay: interval * 2, statusWindow: interval * HealthBoard.staleFactor)
+        _ = takeover.handle(.round(.init(seen: [.local(local), .report(report, received: received), .unheard("fuzz-third")],
+                                         local: .passing(viewSize: report.wsrep?.clusterSize))), now: received)
 
         // What an agent serves for a report decodes back to the same report.
         if let encoded = try? JSONEncoder().encode(report) {

@@ -7,10 +7,11 @@ import Synchronization
 
 /// The designated Galera writer (`/health/galera/writer`, agent-check `galera-writer`): every
 /// `galera.interval` this agent asks every peer for its report (a signed `POST /v1/galera/peer`),
-/// ranks all controllers with ``WriterChoice`` (config order, hold-down, drained nodes ineligible)
-/// and feeds the round to ``WriterHoldout``, which decides whether this node may answer 200: chosen,
-/// its own verdict passing, not drained, a majority of controllers heard, a majority of its Galera
-/// view confirming Primary, and no peer still claiming the role (or ``takeoverDelay`` passed).
+/// and feeds the round to ``WriterTakeover``, the pure rule: ``WriterChoice`` ranks all controllers
+/// (config order, hold-down, drained nodes ineligible) and ``WriterHoldout`` decides whether this node
+/// may answer 200: chosen, its own verdict passing, not drained, a majority of controllers heard, a
+/// majority of its Galera view confirming Primary, and no peer still claiming the role (or
+/// ``takeoverDelay`` passed). The tracker only gathers and executes (board, logs).
 ///
 /// Stepping down is immediate, and between rounds the endpoint also follows the node's own verdict
 /// and drain flag (see `ModuleHealth`). Every agent runs the same rule on the same inputs, so they
@@ -36,8 +37,8 @@ final class GaleraWriterTracker: Sendable {
     let localSnapshot: @Sendable () -> GaleraProbe.Snapshot?
     /// Set once by ``attach(_:)``: the context that owns this tracker supplies the signed client.
     private let fetch = Mutex<Fetch?>(nil)
-    private let choice: Mutex<WriterChoice>
-    private let holdout: Mutex<WriterHoldout>
+    /// The rule (``WriterTakeover``: choice and hold-out); this tracker gathers and executes.
+    private let takeover: Mutex<WriterTakeover>
 
     init(node: String, controllers: [Controller], config: GaleraConfig, board: HealthBoard, clock: any HAClock,
          logger: Logger, drained: @escaping @Sendable () -> Bool = { false },
@@ -51,10 +52,10 @@ final class GaleraWriterTracker: Sendable {
         self.drained = drained
         self.localSnapshot = localSnapshot
         self.fetch.withLock { $0 = fetch }
-        self.choice = Mutex(WriterChoice(holdDown: config.writerHoldDown))
         let peerTimeout = Self.peerTimeout(interval: config.interval)
-        self.holdout = Mutex(WriterHoldout(node: node, controllers: controllers.count,
-                                           takeoverDelay: config.interval + peerTimeout))
+        self.takeover = Mutex(WriterTakeover(node: node, controllers: controllers.count, holdDown: config.writerHoldDown,
+                                             takeoverDelay: config.interval + peerTimeout,
+                                             statusWindow: config.interval * HealthBoard.staleFactor))
     }
 
     /// Supplies how peers are asked (the owner's signed client).
@@ -68,13 +69,10 @@ final class GaleraWriterTracker: Sendable {
     var peerTimeout: Duration { Self.peerTimeout(interval: interval) }
 
     /// The current writer as this agent sees it (nil: none passes, or before the first round).
-    var writer: String? { choice.withLock { $0.writer } }
+    var writer: String? { takeover.withLock { $0.writer } }
 
     /// How long a new writer waits for peers that may still answer 200 (see ``WriterHoldout``).
     var takeoverDelay: Duration { interval + peerTimeout }
-
-    /// How long a peer's wsrep status may be old and still confirm Primary.
-    var statusWindow: Duration { interval * HealthBoard.staleFactor }
 
     /// Rounds every `interval` until cancelled.
     func run() async {
@@ -86,22 +84,13 @@ final class GaleraWriterTracker: Sendable {
         }
     }
 
-    /// One round: gather every controller's candidacy, choose, gate, publish.
+    /// One round: gather every controller's candidacy, then let the rule choose and gate.
     func round() async {
-        let gathered = await gather()
-        let candidates = gathered.map(\.candidate)
+        let seen = await gather()
         let now = clock.now
-        let (change, writer) = choice.withLock { choice in
-            (choice.update(candidates, now: now), choice.writer)
-        }
-        if let change {
-            logger.notice("galera writer changed", metadata: [
-                "galera.writer": .string(change.to ?? "none"), "galera.previous_writer": .string(change.from ?? "none"),
-                "galera.candidates": .string(candidates.map(\.description).joined(separator: "; "))])
-        }
-        let round = WriterHoldout.Round(writer: writer, local: localState(now: now), drained: drained(),
-                                        peers: gathered.compactMap(\.peer))
-        apply(.round(round), now: now)
+        let round = WriterTakeover.Round(seen: seen, local: localState(now: now), drained: drained(),
+                                         clusterUUID: localSnapshot()?.status?.clusterStateUUID)
+        execute(takeover.withLock { $0.handle(.round(round), now: now) }, now: now)
     }
 
     /// This node's verdict as the gate sees it (board entry, stale rule applied; view size from the probe).
@@ -111,83 +100,61 @@ final class GaleraWriterTracker: Sendable {
         return .passing(viewSize: localSnapshot()?.status?.clusterSize)
     }
 
-    /// Feeds one event to the gate and carries out its actions.
+    /// Feeds one between-rounds event to the gate and carries out its actions.
     func apply(_ event: WriterHoldout.Event, now: MonotonicInstant) {
-        let actions = holdout.withLock { $0.handle(event, now: now) }
+        execute(takeover.withLock { $0.handle(.holdout(event), now: now) }, now: now)
+    }
+
+    private func execute(_ actions: [WriterTakeover.Action], now: MonotonicInstant) {
         for action in actions {
             switch action {
-            case .publish(let passing, let reason):
+            case .writerChanged(let change, let candidates):
+                logger.notice("galera writer changed", metadata: [
+                    "galera.writer": .string(change.to ?? "none"), "galera.previous_writer": .string(change.from ?? "none"),
+                    "galera.candidates": .string(candidates.map(\.description).joined(separator: "; "))])
+            case .gate(.publish(let passing, let reason)):
                 let result: CheckResult = passing ? .passing(at: now) : .critical(reason, at: now)
                 board.publish(name: Self.checkName, status: result.status, last: result, interval: interval)
-            case .claimed:
+            case .gate(.claimed):
                 logger.notice("galera writer role taken: answering 200 on the writer endpoint")
-            case .steppedDown(let reason):
+            case .gate(.steppedDown(let reason)):
                 logger.notice("galera writer role left", metadata: ["galera.reason": .string(reason)])
             }
         }
     }
 
-    /// One controller as a round saw it.
-    struct Seen: Sendable {
-        var name: String
-        var candidate: WriterChoice.Candidate
-        /// For a peer: what the gate needs; nil for this node.
-        var peer: WriterHoldout.Peer?
-    }
-
     /// Every controller in config order: this node from the board, the others over the network.
-    func gather() async -> [Seen] {
-        await withTaskGroup(of: (Int, Seen).self) { group in
+    func gather() async -> [WriterTakeover.Seen] {
+        await withTaskGroup(of: (Int, WriterTakeover.Seen).self) { group in
             for (index, controller) in controllers.enumerated() {
                 group.addTask { (index, await self.see(controller)) }
             }
-            var out = [Seen?](repeating: nil, count: controllers.count)
+            var out = [WriterTakeover.Seen?](repeating: nil, count: controllers.count)
             for await (index, seen) in group { out[index] = seen }
             return out.compactMap { $0 }
         }
     }
 
-    private func see(_ controller: Controller) async -> Seen {
+    private func see(_ controller: Controller) async -> WriterTakeover.Seen {
         let name = controller.name
         if name == node {
-            if drained() { return Seen(name: name, candidate: .drained(name)) }
+            if drained() { return .local(.drained(name)) }
             guard let entry = board.read(GaleraProbe.checkName, now: clock.now), entry.status == .passing else {
-                return Seen(name: name, candidate: .failing(name))
+                return .local(.failing(name))
             }
-            return Seen(name: name, candidate: .passing(name, since: entry.since))
+            return .local(.passing(name, since: entry.since))
         }
-        let unheard = Seen(name: name, candidate: .failing(name), peer: .unheard(name))
-        guard let fetch = fetch.withLock({ $0 }) else { return unheard }
+        guard let fetch = fetch.withLock({ $0 }) else { return .unheard(name) }
         let report: GaleraReport
         do throws(AgentClientError) { report = try await fetch(controller) } catch {
             logger.debug("galera peer report unavailable", metadata: ["peer": .string(name), "error": .string(error.description)])
-            return unheard
+            return .unheard(name)
         }
         guard report.node == name else {
             logger.warning("galera peer report names another node", metadata: ["peer": .string(name), "galera.report_node": .string(report.node)])
-            return unheard
+            return .unheard(name)
         }
-        return Seen(name: name, candidate: candidate(report, received: clock.now),
-                    peer: WriterHoldout.Peer(name: name, heard: true, confirmsPrimary: confirmsPrimary(report),
-                                             claimsWriter: report.writer == name && report.status == .passing))
-    }
-
-    /// A peer's candidacy from its report; every number bounded before any arithmetic.
-    func candidate(_ report: GaleraReport, received: MonotonicInstant) -> WriterChoice.Candidate {
-        if report.drained == true { return .drained(report.node) }
-        guard report.status == .passing, let passingFor = GaleraReport.boundedDuration(report.passingForSeconds) else {
-            return .failing(report.node)
-        }
-        return .passing(report.node, since: received - passingFor)
-    }
-
-    /// The peer's latest probe read Primary, recently, in the same cluster as ours (when both UUIDs are known).
-    func confirmsPrimary(_ report: GaleraReport) -> Bool {
-        guard report.statusIsCurrent(window: statusWindow), report.wsrep?.clusterStatus == "Primary" else { return false }
-        if let theirs = report.wsrep?.clusterStateUUID, let ours = localSnapshot()?.status?.clusterStateUUID {
-            return theirs == ours
-        }
-        return true
+        return .report(report, received: clock.now)
     }
 }
 

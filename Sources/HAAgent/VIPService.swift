@@ -42,7 +42,7 @@ enum VIPHandover {
     /// (a VIP not released by then stays for `engine.stop()`'s priority-0 advert).
     static func giveAway(_ context: AgentContext, engine: VRRPEngine, reason: String,
                          budget: Duration = giveAwayBudget) async {
-        let held = engine.status().filter { $0.state == "master" }.map(\.name)
+        let held = engine.held()
         guard !held.isEmpty else { return }
         await withTaskGroup(of: Bool.self) { tasks in
             for name in held {
@@ -91,7 +91,7 @@ enum VIPHandover {
     static func waitUntilReleased(_ context: AgentContext, engine: VRRPEngine, vip: String) async -> Bool {
         let deadline = ContinuousClock.now + releaseTimeout(advertInterval: engine.advertInterval(of: vip) ?? .seconds(1))
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            if engine.status(of: vip)?.state != "master" {
+            if !engine.holds(vip) {
                 // Demoted: the engine keeps the addresses for its release grace; let it run out
                 // before a stop, which would release them at once.
                 try? await Task.sleep(for: VRRPEngine.releaseGrace + .milliseconds(20))
@@ -99,6 +99,6 @@ enum VIPHandover {
             }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        return engine.status(of: vip)?.state != "master"
+        return !engine.holds(vip)
     }
 }

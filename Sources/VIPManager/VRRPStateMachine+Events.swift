@@ -42,7 +42,7 @@ extension VRRPStateMachine {
     /// with Master_Adver_Interval reset to our own interval (nothing learned survives a restart).
     mutating func enterByInitializeRules(now: MonotonicInstant, reason: String) -> [Action] {
         guard canServe else {
-            return enterFault(reason: isFaulted ? "fault: tracked check failed" : "priority 0: cannot serve")
+            return enterFault(reason: isFaulted ? "fault: \(faultCause)" : "priority 0: cannot serve")
         }
         if effectivePriority == 255 {
             return enterMaster(now: now, reason: state == .initialize ? "\(reason) as address owner" : reason)
@@ -190,12 +190,14 @@ extension VRRPStateMachine {
 
     /// Fault from Backup or Master; in Initialize the flag is only recorded (a stopped router is not
     /// started by a check). Clearing it re-enters by the Initialize rules.
-    mutating func setFault(_ failing: Bool, now: MonotonicInstant) -> [Action] {
+    /// A new cause while already faulted is only recorded (no transition).
+    mutating func setFault(_ failing: Bool, cause: FaultCause, now: MonotonicInstant) -> [Action] {
+        if failing { faultCause = cause }
         guard failing != isFaulted else { return [] }
         isFaulted = failing
         switch (state, failing) {
         case (.backup, true), (.master, true):
-            return enterFault(reason: "fault: tracked check failed")
+            return enterFault(reason: "fault: \(cause)")
         case (.fault, false) where canServe:
             return enterByInitializeRules(now: now, reason: "fault cleared")
         default:

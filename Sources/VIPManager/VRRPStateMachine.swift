@@ -87,8 +87,9 @@ public struct VRRPStateMachine: Sendable, Equatable {
         /// The effective priority after tracking/drain: clamped to 1...254 (255 only for an owner whose
         /// base is 255); exactly 0 means "cannot serve" and behaves like a fault.
         case priorityAdjusted(Int)
-        /// A tracked check with weight `fault` failed (true) or recovered (false).
-        case fault(Bool)
+        /// The router cannot serve (true: a tracked check with weight `fault` failed, the link is down,
+        /// ...; `cause` says which, for the transition's reason) or can again (false).
+        case fault(Bool, cause: FaultCause = .trackedCheck)
         /// Planned handover to this node: a Backup becomes Master at once, ignoring preempt and
         /// preempt_delay. The driver raises our priority first (``priorityAdjusted(_:)``) so the old
         /// Master yields when it hears us.
@@ -110,6 +111,27 @@ public struct VRRPStateMachine: Sendable, Equatable {
         case transition(from: State, to: State, reason: String)
     }
 
+    /// Why a router is in Fault; its text follows "fault: " in the transition's reason.
+    public enum FaultCause: Sendable, Equatable, CustomStringConvertible {
+        /// A tracked check with weight `fault` fails.
+        case trackedCheck
+        /// The VIP's interface is down, has no carrier, or is gone.
+        case linkDown(interface: String)
+        /// The VRRP socket of the VIP's interface cannot be (re-)opened.
+        case socketFailed(interface: String)
+        /// No address to send adverts from (IPv6: no usable link-local address yet).
+        case noAdvertSource(String)
+
+        public var description: String {
+            switch self {
+            case .trackedCheck: "tracked check failed"
+            case .linkDown(let interface): "interface \(interface) is down or has no carrier"
+            case .socketFailed(let interface): "vrrp socket on \(interface) cannot be opened"
+            case .noAdvertSource(let reason): reason
+            }
+        }
+    }
+
     /// The least time between two re-announcements triggered by lower-priority adverts, so a
     /// contender that keeps advertising (one-way link) cannot turn us into a GARP storm.
     public static let contenderAnnounceHoldOff: Duration = .seconds(1)
@@ -128,6 +150,8 @@ public struct VRRPStateMachine: Sendable, Equatable {
     public internal(set) var masterAddress: IPAddress?
     /// True while a tracked check with weight `fault` reports a failure (kept across shutdown/startup).
     public internal(set) var isFaulted = false
+    /// Why, while ``isFaulted``.
+    public internal(set) var faultCause: FaultCause = .trackedCheck
 
     /// The armed timer: Adver timer (Master) or Master_Down timer (Backup); nil otherwise.
     var deadline: MonotonicInstant?
@@ -190,8 +214,8 @@ public struct VRRPStateMachine: Sendable, Equatable {
             return receiveAdvert(priority: Int(priority), interval: interval, source: source, now: now)
         case .priorityAdjusted(let requested):
             return adjustPriority(to: requested, now: now)
-        case .fault(let failing):
-            return setFault(failing, now: now)
+        case .fault(let failing, let cause):
+            return setFault(failing, cause: cause, now: now)
         case .takeover:
             return takeover(now: now)
         }

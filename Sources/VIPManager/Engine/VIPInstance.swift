@@ -1,7 +1,8 @@
 import HACore
 
-/// One VIP at runtime on the engine thread: the pure state machine plus what executing its actions
-/// needs. Thread-confined to the engine thread.
+/// One VIP in the ``VIPRuntime``: the pure state machine, the engine-level policy state around it
+/// (pin, priority, announcement and release timers, handover waiters) and what executing its
+/// effects needs. A plain value, owned by the runtime on the engine thread.
 struct VIPInstance {
     let config: VIPConfig
     let index: Int
@@ -20,18 +21,49 @@ struct VIPInstance {
     /// Announcements still to send (GARP/NA burst) and the next periodic refresh.
     var announceAt: [MonotonicInstant] = []
     var refreshAt: MonotonicInstant?
-    /// A release waiting out its grace period (see `VRRPEngine.releaseGrace`).
+    /// A release waiting out its grace period (see `VIPRuntime.releaseGrace`).
     var removeAt: MonotonicInstant?
     var lastTransition: VIPStatus.Transition?
     var advertsSent = 0
     var advertsReceived = 0
     var dropped: [String: Int] = [:]
-    /// Callers of `takeover` waiting for this VIP to become Master.
-    var takeoverWaiters: [(deadline: MonotonicInstant, reply: @Sendable (Result<Void, VIPError>) -> Void)] = []
+    /// Callers of `takeover` waiting for this VIP to become Master (the executor holds their replies).
+    var takeoverWaiters: [(id: VIPRuntime.WaiterID, deadline: MonotonicInstant)] = []
 
     struct SocketKey: Hashable {
         var interface: String
         var family: VRRPReceivePolicy.Family
+    }
+
+    /// Builds the instance of `config` for `node`. Pure: the caller reads the auth_pass secret and
+    /// looks up the advert source (`AdvertSource.resolve`).
+    static func make(_ config: VIPConfig, index: Int, node: Controller, controllers: [Controller],
+                     authPass: [UInt8]?, source: AdvertSource) -> VIPInstance {
+        let family = Self.family(of: config)
+        let base = config.priorities[node.name] ?? 100
+        let peers = controllers.filter { $0.name != node.name }.map(\.address) + config.acceptFrom
+        let sameFamily = peers.filter { VRRPReceivePolicy.Family(of: $0) == family }
+        let allowed = Set(controllers.map(\.address) + config.acceptFrom)
+        let policy = VRRPReceivePolicy(
+            version: config.version, vrids: [UInt8(config.vrid)], authPass: authPass,
+            requiredAdvertInterval: config.version == 2 ? config.advertInterval : nil,
+            allowedSources: allowed, family: family)
+        let group = family == .v4 ? VRRPCodec.multicastGroupIPv4 : VRRPCodec.multicastGroupIPv6
+        let machine = VRRPStateMachine(parameters: .init(
+            vrid: UInt8(config.vrid), basePriority: base, advertInterval: config.advertInterval,
+            preempt: config.preempt, preemptDelay: config.preemptDelay, primaryAddress: source.address ?? node.address,
+            version: config.version))
+        let label = family == .v4 ? String("\(config.interface):\(config.name)".prefix(15)) : nil
+        return VIPInstance(
+            config: config, index: index, machine: machine, policy: policy,
+            socketKey: .init(interface: config.interface, family: family),
+            destinations: config.unicast ? sameFamily : [group], advertSource: source, authPass: authPass,
+            label: label, priority: .init(priority: base, fault: false, reasons: []))
+    }
+
+    /// The family of `config`'s addresses (config validation keeps them to one).
+    static func family(of config: VIPConfig) -> VRRPReceivePolicy.Family {
+        config.addresses[0].address.isIPv4 ? .v4 : .v6
     }
 
     var name: String { config.name }
@@ -52,7 +84,7 @@ struct VIPInstance {
 }
 
 /// Errors of the VIP module, with the raw cause.
-public enum VIPError: Error, CustomStringConvertible, Sendable {
+public enum VIPError: Error, CustomStringConvertible, Sendable, Equatable {
     case netlink(String)
     case socket(String)
     case secret(String)
