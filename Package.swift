@@ -35,7 +35,7 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "HACore", dependencies: [
-            "CCurl",
+            "CCurl", "CMariaDB",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: swiftSettings),
         .target(name: "GaleraProbe", dependencies: [
-            "HACore", "CMariaDB",
+            "HACore",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .target(name: "MQProbe", dependencies: [
@@ -88,8 +88,11 @@ let package = Package(
         .executableTarget(name: "FuzzPeerAnswer", dependencies: ["FuzzSupport", "HACore", "GaleraProbe"],
                           swiftSettings: swiftSettings),
 
+        // Helpers more than one test target needs (a local mariadbd, scripted probe workers).
+        .target(name: "HATestSupport", dependencies: ["HACore"], path: "Tests/HATestSupport",
+                swiftSettings: swiftSettings),
         .testTarget(name: "HACoreTests", dependencies: [
-            "HACore",
+            "HACore", "HATestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,8 +102,8 @@ let package = Package(
             "HAAgent", "HACore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: swiftSettings),
-        .testTarget(name: "GaleraProbeTests", dependencies: ["GaleraProbe", "HACore"], swiftSettings: swiftSettings),
-        .testTarget(name: "MQProbeTests", dependencies: ["MQProbe", "HACore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GaleraProbeTests", dependencies: ["GaleraProbe", "HACore", "HATestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MQProbeTests", dependencies: ["MQProbe", "HACore", "HATestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HACLITests", dependencies: ["HACLI", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["HACore"], swiftSettings: swiftSettings),
     ]

@@ -73,7 +73,7 @@ public final class GaleraProbe: Sendable {
                             logger: Logger) {
         let target = GaleraTarget(config: config, address: address)
         self.init(config: config, target: target, board: board, clock: clock, logger: logger) { () throws(GaleraError) in
-            try MariaDBConnection(target: target)
+            try MariaDBConnection.galera(target)
         }
     }
 

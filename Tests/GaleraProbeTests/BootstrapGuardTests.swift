@@ -1,5 +1,6 @@
 import Foundation
 import HACore
+import HATestSupport
 import Testing
 @testable import GaleraProbe
 #if canImport(Glibc)

@@ -4,30 +4,38 @@ import HACore
 import Glibc
 #endif
 
-struct LocalMariaDBError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct LocalMariaDBError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// One standalone `mariadbd` (no Galera) started by a test on 127.0.0.1 with a temporary datadir, a
 /// user `hactl` and a password file; stopped by PID and removed by ``stop()``.
 ///
 /// Needs root (the server runs as `mysql`). ``ensureInstalled()`` installs Debian's mariadb-server
-/// when it is missing, with a `policy-rc.d` that keeps the packaged service from starting.
-final class LocalMariaDB {
-    static let mariadbd = "/usr/sbin/mariadbd"
-    static let installDB = "/usr/bin/mariadb-install-db"
-    static let password = "hactl-test-\(UInt32.random(in: 0...UInt32.max))"
+/// when it is missing, with a `policy-rc.d` that keeps the packaged service from starting. Suites
+/// that use it are `.enabled(if: LocalMariaDB.usable)`: without root, or without mariadbd and
+/// apt-get to install it, they skip.
+public final class LocalMariaDB {
+    public static let mariadbd = "/usr/sbin/mariadbd"
+    public static let installDB = "/usr/bin/mariadb-install-db"
+    public static let password = "hactl-test-\(UInt32.random(in: 0...UInt32.max))"
 
-    let directory: String
-    let port: Int
-    var socket: String { directory + "/mysqld.sock" }
-    var passwordFile: String { directory + "/galera.pass" }
-    private(set) var pid: pid_t = 0
+    /// Root, and mariadbd installed or installable.
+    public static var usable: Bool {
+        geteuid() == 0 && (access(mariadbd, X_OK) == 0 || access("/usr/bin/apt-get", X_OK) == 0)
+    }
+
+    public let directory: String
+    public let port: Int
+    public var socket: String { directory + "/mysqld.sock" }
+    public var passwordFile: String { directory + "/galera.pass" }
+    public private(set) var pid: pid_t = 0
 
     /// Installs (when needed), initialises a datadir and starts the server; returns once it accepts
-    /// TCP connections (bounded wait).
-    init() throws {
+    /// TCP connections (bounded wait). `initSQL` runs after the user is created, at server start
+    /// (as root: grants, schemas).
+    public init(initSQL: String = "") throws {
         try Self.ensureInstalled()
         guard let made = mkdtemp(strdup("/tmp/hactl-galera-test.XXXXXX")) else {
             throw LocalMariaDBError("mkdtemp: \(String(cString: strerror(errno)))")
@@ -35,16 +43,17 @@ final class LocalMariaDB {
         directory = String(cString: made)
         free(made)
         port = try Self.freePort()
-        do { try start() } catch {
+        do { try start(initSQL) } catch {
             stop()
             throw error
         }
     }
 
-    private func start() throws {
+    private func start(_ initSQL: String) throws {
         let sql = """
             CREATE USER IF NOT EXISTS 'hactl'@'127.0.0.1' IDENTIFIED BY '\(Self.password)';
             CREATE USER IF NOT EXISTS 'hactl'@'localhost' IDENTIFIED BY '\(Self.password)';
+            \(initSQL)
 
             """
         try sql.write(toFile: directory + "/init.sql", atomically: true, encoding: .utf8)
@@ -74,14 +83,14 @@ final class LocalMariaDB {
         throw LocalMariaDBError("mariadbd did not listen on 127.0.0.1:\(port) within 60s: \(log("error.log"))")
     }
 
-    func signal(_ number: Int32) {
+    public func signal(_ number: Int32) {
         guard pid > 0 else { return }
         kill(pid, number)
     }
 
     /// Kills the server by PID (kill -9, as a crash) and reaps it; the datadir, socket file and pid
     /// file stay behind, as after a power loss.
-    func crash() {
+    public func crash() {
         guard pid > 0 else { return }
         kill(pid, SIGCONT)
         kill(pid, SIGKILL)
@@ -91,7 +100,7 @@ final class LocalMariaDB {
     }
 
     /// Kills the server by PID (SIGCONT first, in case it is stopped), reaps it, removes the directory.
-    func stop() {
+    public func stop() {
         if pid > 0 {
             kill(pid, SIGCONT)
             kill(pid, SIGKILL)
@@ -102,7 +111,7 @@ final class LocalMariaDB {
         _ = try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func log(_ name: String) -> String {
+    public func log(_ name: String) -> String {
         (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)).map { String($0.suffix(2000)) } ?? ""
     }
 
@@ -112,7 +121,7 @@ final class LocalMariaDB {
 
     /// Installs Debian's mariadb-server unless it is there; idempotent. A temporary
     /// `/usr/sbin/policy-rc.d` (exit 101) keeps the package from starting its service.
-    static func ensureInstalled() throws {
+    public static func ensureInstalled() throws {
         if access(mariadbd, X_OK) == 0, access(installDB, X_OK) == 0 { return }
         let policy = "/usr/sbin/policy-rc.d"
         let placed = access(policy, F_OK) != 0
@@ -170,7 +179,7 @@ final class LocalMariaDB {
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    static func accepts(port: Int) -> Bool {
+    public static func accepts(port: Int) -> Bool {
         let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
