@@ -10,9 +10,7 @@ enum APIRoutes {
         addHealth(router, context)
         addStatus(router, context)
         addAdmin(router, context)
-        VIPRoutes.add(router, context)
-        GaleraRoutes.add(router, context)
-        RabbitMQRoutes.add(router, context)
+        for module in context.modules.all { module.addRoutes(router, context) }
         return SignedCallResponder(inner: router.buildResponder(), context: context)
     }
 
@@ -29,19 +27,22 @@ enum APIRoutes {
             return PlainText.health(entry.status == .passing, entry.status == .passing ? "ok" : entry.reason)
         }
         // Module endpoints: the board entry a module publishes, or why there is none.
-        for (path, module) in [("/health/galera", "galera"), ("/health/galera/writer", "galera.writer"),
-                               ("/health/rabbitmq", "rabbitmq")] {
-            router.get(RouterPath(stringLiteral: path)) { _, _ in moduleHealth(module, context) }
-        }
-        router.get("/health/vip/:name") { _, request in
-            let name = try request.parameters.require("name")
-            // The engine's running set, not the reloaded config (VIP changes take effect at restart).
-            if let missing = context.vipNotRunning(name) { return PlainText.response(.notFound, missing) }
-            return moduleHealth("vip.\(name)", context)
+        for endpoint in context.modules.all.flatMap(\.healthEndpoints) {
+            switch endpoint {
+            case .fixed(let path, let key):
+                router.get(RouterPath(stringLiteral: path)) { _, _ in moduleHealth(key, context) }
+            case .named(let prefix, let resolve):
+                router.get(RouterPath(stringLiteral: prefix + "/:name")) { _, request in
+                    switch resolve(try request.parameters.require("name"), context) {
+                    case .success(let key): moduleHealth(key, context)
+                    case .failure(let missing): PlainText.response(.notFound, missing.message)
+                    }
+                }
+            }
         }
     }
 
-    static func moduleHealth(_ key: String, _ context: AgentContext) -> Response {
+    static func moduleHealth(_ key: HealthKey, _ context: AgentContext) -> Response {
         let (ok, reason) = ModuleHealth.verdict(key, context: context)
         return PlainText.health(ok, reason)
     }
@@ -70,7 +71,8 @@ enum APIRoutes {
         }
     }
 
-    /// A drain also gives away the VIPs this node holds (loss-free, see `VIPHandover`) before answering.
+    /// A drain is also each module's business (the VIP module gives away the VIPs this node holds,
+    /// loss-free, before the call answers); what a module says is appended to the message.
     static func setDrained(_ drained: Bool, _ context: AgentContext) async throws -> Response {
         let was = context.nodeState.drained
         do { try context.nodeState.setDrained(drained) } catch {
@@ -82,17 +84,8 @@ enum APIRoutes {
             context.logger.notice(drained ? "node drained" : "node resumed", metadata: ["node.drained": .stringConvertible(drained)])
         }
         var message = was == drained ? (drained ? "already drained" : "already in service") : (drained ? "drained" : "resumed")
-        if let engine = context.vip {
-            engine.reevaluate()
-            if drained {
-                let held = engine.status().filter { $0.state == "master" }.map(\.name)
-                await VIPHandover.giveAway(context, engine: engine, reason: "node drained")
-                let still = engine.status().filter { $0.state == "master" }.map(\.name)
-                if !held.isEmpty {
-                    message += still.isEmpty ? "; handed over \(held.joined(separator: ", "))"
-                        : "; still master of \(still.joined(separator: ", ")) (no peer took over)"
-                }
-            }
+        for module in context.modules.all {
+            if let more = await module.drainChanged(to: drained, context) { message += more }
         }
         return try jsonResponse(AdminResult(node: context.node.name, ok: true, message: message))
     }

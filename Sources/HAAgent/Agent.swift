@@ -6,9 +6,10 @@ import ServiceLifecycle
 import UnixSignals
 
 /// The per-node daemon: the health checks, the HTTP API, the agent-check server and the SIGHUP
-/// reloader in one ServiceGroup. SIGTERM/SIGINT stop it gracefully, in this order: the VIPs are
-/// handed over first (the HTTP API and the checks keep running meanwhile), then the HTTP server stops
-/// with a bounded drain (`httpDrain`), then the rest.
+/// reloader in one ServiceGroup, plus each module's services. SIGTERM/SIGINT stop it gracefully, in
+/// this order: the modules' `.beforeServer` services first (the VIPs are handed over; the HTTP API
+/// and the checks keep running meanwhile), then the HTTP server stops with a bounded drain
+/// (`httpDrain`), then the rest.
 public struct Agent: Sendable {
     public let context: AgentContext
     let http: HTTPClient
@@ -44,28 +45,7 @@ public struct Agent: Sendable {
     public func run() async throws {
         let config = context.config
         let addresses = Self.listenAddresses(config.cluster.listenAddress, node: context.node)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: CheckService(context: context, http: http)),
-            .init(service: ConfigReloader(context: context)),
-        ]
-        let checkLimiter = ConnectionLimiter(listener: "agent_check", limits: .agentCheck, metrics: context.metrics)
-        for address in addresses {
-            services.append(.init(service: AgentCheckServer(context: context, host: address,
-                                                            port: config.cluster.agentCheckPort, limiter: checkLimiter)))
-        }
-        if let probe = context.galera { services.append(.init(service: GaleraService(probe: probe))) }
-        if let probe = context.rabbitmq { services.append(.init(service: MQService(probe: probe))) }
-        if let tracker = context.galeraWriter { services.append(.init(service: GaleraWriterService(tracker: tracker))) }
-        // Shutdown runs in reverse order: the VIPs are handed over first (the handover calls the
-        // peers, not our own server, and HAProxy keeps reading our health endpoints meanwhile), then
-        // the HTTP server stops within `httpDrain`, so a slow request cannot hold the handover.
-        let apiLimiter = ConnectionLimiter(listener: "api", limits: .api, metrics: context.metrics)
-        for address in addresses {
-            services.append(.init(service: BoundedDrain(
-                service: makeApplication(host: address, port: nil, limiter: apiLimiter), drain: Self.httpDrain,
-                logger: context.logger)))
-        }
-        if let engine = context.vip { services.append(.init(service: VIPService(context: context, engine: engine))) }
+        let services = makeServices(addresses: addresses).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         var groupConfig = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger)
         groupConfig.maximumGracefulShutdownDuration = Self.maximumStop
@@ -78,6 +58,32 @@ public struct Agent: Sendable {
             "node.drained": .stringConvertible(context.nodeState.drained)])
         try await group.run()
         context.logger.notice("agent stopped")
+    }
+}
+
+extension Agent {
+    /// The ServiceGroup's services in start order (they stop in reverse): the checks, the reloader,
+    /// the agent-check servers, the modules' `.afterServer` services, the HTTP servers, then the
+    /// modules' `.beforeServer` services, which therefore stop first (the VIP handover calls the
+    /// peers, not our own server, and HAProxy keeps reading our health endpoints meanwhile); the
+    /// HTTP server then stops within `httpDrain`, so a slow request cannot hold the handover.
+    func makeServices(addresses: [String]) -> [any Service] {
+        let config = context.config
+        var services: [any Service] = [CheckService(context: context, http: http), ConfigReloader(context: context)]
+        let checkLimiter = ConnectionLimiter(listener: "agent_check", limits: .agentCheck, metrics: context.metrics)
+        for address in addresses {
+            services.append(AgentCheckServer(context: context, host: address, port: config.cluster.agentCheckPort,
+                                             limiter: checkLimiter))
+        }
+        let moduleServices = context.modules.all.flatMap { $0.services(context) }
+        services += moduleServices.filter { $0.stop == .afterServer }.map(\.service)
+        let apiLimiter = ConnectionLimiter(listener: "api", limits: .api, metrics: context.metrics)
+        for address in addresses {
+            services.append(BoundedDrain(service: makeApplication(host: address, port: nil, limiter: apiLimiter),
+                                         drain: Self.httpDrain, logger: context.logger))
+        }
+        services += moduleServices.filter { $0.stop == .beforeServer }.map(\.service)
+        return services
     }
 }
 

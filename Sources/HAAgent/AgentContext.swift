@@ -1,11 +1,8 @@
 import Foundation
-import GaleraProbe
 import HACore
 import Logging
-import MQProbe
 import Prometheus
 import Synchronization
-import VIPManager
 
 /// Everything the agent's services and handlers share. Immutable references; the mutable parts
 /// (config, signer) sit behind a Mutex and are swapped whole on SIGHUP.
@@ -24,20 +21,13 @@ public final class AgentContext: Sendable {
     /// For the local HTTP checks only; owned by the application, which shuts it down. Peer calls
     /// and handovers have clients of their own (below), so a hung peer never delays a local check.
     public let http: HTTPClient
-    /// For calls to other agents that run all the time (the Galera writer's peer fetches).
+    /// For calls to other agents that run all the time (e.g. the Galera writer's peer fetches).
     let peerHTTP: HTTPClient
-    /// For the VIP handover at stop (takeover calls), which must not queue behind peer fetches.
+    /// For the calls made while the agent stops (the VIP handover's takeover calls), which must not
+    /// queue behind peer fetches.
     let handoverHTTP: HTTPClient
-    /// The VIP engine when `vips:` is configured (VIP changes take effect at the next restart).
-    public let vip: VRRPEngine?
-    /// The Galera probe when `galera:` is configured.
-    public let galera: GaleraProbe?
-    /// The local server's recovery actions when `galera:` is configured.
-    public let galeraControl: GaleraNodeControl?
-    /// The RabbitMQ probe when `rabbitmq:` is configured.
-    public let rabbitmq: MQProbe?
-    /// The designated-writer choice when `galera:` is configured (peers fetched with signed calls).
-    let galeraWriter: GaleraWriterTracker?
+    /// The registered modules (see ``AgentModule``), each built from this node's config.
+    public let modules: ModuleRegistry
 
     private struct Live { var config: ClusterConfig; var signer: RequestSigner }
     private let live: Mutex<Live>
@@ -49,10 +39,12 @@ public final class AgentContext: Sendable {
     ///   - http: the local checks' client.
     ///   - peerHTTP, handoverHTTP: the clients for peer calls and for the handover (see
     ///     ``AgentHTTPClients``); nil: a one-thread client of the context's own.
+    ///   - modules: the modules to build and register (two with one name are refused).
     public init(config: ClusterConfig, node: Controller, stateDirectory: String, registry: PrometheusCollectorRegistry,
                 http: HTTPClient, peerHTTP: HTTPClient? = nil, handoverHTTP: HTTPClient? = nil,
                 clock: any HAClock = SystemClock(), logger: Logger,
-                unixTime: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws(AgentError) {
+                unixTime: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+                modules: [ModuleFactory] = ModuleRegistry.standard) throws(AgentError) {
         let signer: RequestSigner
         do { signer = try RequestSigner(secretFile: config.cluster.secretFile) } catch { throw .secret(error) }
         self.node = node
@@ -71,36 +63,13 @@ public final class AgentContext: Sendable {
         self.http = http
         self.peerHTTP = peerHTTP ?? HTTPClient(threads: 1)
         self.handoverHTTP = handoverHTTP ?? HTTPClient(threads: 1)
-        self.vip = config.vips.isEmpty ? nil : VRRPEngine(
-            vips: config.vips, node: node, controllers: config.controllers, board: board,
-            drained: { nodeState.drained }, logger: logger)
-        self.galera = config.galera.map {
-            GaleraProbe(config: $0, address: node.address, board: board, clock: clock, logger: logger)
-        }
-        // Its own HTTP client: a probe runs five management calls at once, and while a peer hangs
-        // some of them stall for the whole probe; they must not queue the agent's peer calls.
-        self.rabbitmq = config.rabbitmq.map {
-            MQProbe(config: $0, controller: node.name, address: node.address, board: board,
-                    http: HTTPClient(threads: MQService.httpThreads), clock: clock, logger: logger)
-        }
-        self.galeraControl = config.galera.map {
-            GaleraNodeControl(node: node.name, config: $0, directory: config.directory)
-        }
+        let environment = ModuleEnvironment(config: config, node: node, board: board, nodeState: nodeState,
+                                            clock: clock, logger: logger)
+        self.modules = try ModuleRegistry(modules.map { $0(environment) })
         self.live = Mutex(Live(config: config, signer: signer))
-        let probe = self.galera
-        self.galeraWriter = config.galera.map {
-            GaleraWriterTracker(node: node.name, controllers: config.controllers, config: $0, board: board,
-                                clock: clock, logger: logger, drained: { nodeState.drained }, localSnapshot: { probe?.snapshot })
-        }
         (self.reloads, self.reloadContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.metrics.drained.set(Double(nodeState.drained ? 1 : 0))
-        galeraWriter?.attach { [weak self] controller throws(AgentClientError) in
-            guard let self else { throw .badResponse(node: controller.name, message: "agent stopping") }
-            var client = self.peerCalls
-            client.timeout = self.galeraWriter?.peerTimeout ?? .seconds(1)
-            client.connectTimeout = min(client.timeout, .milliseconds(500))
-            return try await client.call("/v1/galera/peer", on: controller, as: GaleraReport.self)
-        }
+        for module in self.modules.all { module.attach(to: self) }
     }
 
     public var config: ClusterConfig { live.withLock { $0.config } }
@@ -129,19 +98,10 @@ public final class AgentContext: Sendable {
             return false
         }
         let old = config
-        if old.galera != loaded.galera {
-            logger.warning("galera changed: takes effect at the next agent restart")
-        }
-        if old.rabbitmq != loaded.rabbitmq {
-            logger.warning("rabbitmq changed: takes effect at the next agent restart")
-        }
-        if old.vips != loaded.vips {
-            // The endpoints keep answering from the engine's running set (see `vipNotRunning`).
-            let running = Set(runningVIPNames), wanted = Set(loaded.vips.map(\.name))
-            logger.warning("vips changed: VIP changes take effect at the next agent restart; until then the engine and the endpoints keep the running VIPs", metadata: [
-                "vips.running": .string(runningVIPNames.joined(separator: ",")),
-                "vips.added": .string(wanted.subtracting(running).sorted().joined(separator: ",")),
-                "vips.removed": .string(running.subtracting(wanted).sorted().joined(separator: ","))])
+        for module in modules.all {
+            for warning in module.reloadWarnings(from: old, to: loaded, self) {
+                logger.warning(warning.message, metadata: warning.metadata)
+            }
         }
         if old.cluster.apiPort != loaded.cluster.apiPort || old.cluster.agentCheckPort != loaded.cluster.agentCheckPort
             || old.cluster.listenAddress != loaded.cluster.listenAddress || me.address != node.address {
@@ -157,33 +117,19 @@ public final class AgentContext: Sendable {
     /// Where both listeners bind: `cluster.listen_address` (default: this node's controller address).
     public var listenAddress: String { config.cluster.listenAddress.resolved(for: node).description }
 
-    /// Signed calls to the other agents for the VIP handover (takeover requests), on the handover's
-    /// own client.
+    /// Signed calls to the other agents while the agent stops (the VIP handover's takeover calls),
+    /// on the handover's own client.
     public var peers: AgentClient {
         var client = AgentClient(config: config, signer: signer, http: handoverHTTP)
         client.timeout = .seconds(3)
         return client
     }
 
-    /// Signed calls to the other agents in normal operation (Galera peer reports), on their own client.
+    /// Signed calls to the other agents in normal operation (e.g. Galera peer reports), on their own client.
     var peerCalls: AgentClient {
         var client = AgentClient(config: config, signer: signer, http: peerHTTP)
         client.timeout = .seconds(3)
         return client
-    }
-
-    /// The VIPs the engine runs: those of the config the agent started with (VIP changes take effect
-    /// at restart), whatever a SIGHUP loaded since. `/health/vip/NAME`, `/v1/vip` and `/v1/status`
-    /// answer for these.
-    public var runningVIPNames: [String] { vip?.vipNames ?? [] }
-
-    /// Why `/health/vip/NAME` has no answer (a 404), or nil when the engine runs `name`.
-    public func vipNotRunning(_ name: String) -> String? {
-        if runningVIPNames.contains(name) { return nil }
-        if config.vips.contains(where: { $0.name == name }) {
-            return "vip \(name) is in the reloaded config but not running: it takes effect at the next agent restart"
-        }
-        return "no vip named \(name)"
     }
 
     /// Uptime measured on the agent's monotonic clock.

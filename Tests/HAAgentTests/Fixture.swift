@@ -12,7 +12,8 @@ struct Fixture {
     let secret = "fixture-secret-0123456789abcdef0123456789abcdef" // 32 bytes or more (cluster secret minimum)
     var now: Int64 = 1_795_000_000
 
-    init(checks: String = "", drained: Bool = false, extra: String = "") throws {
+    init(checks: String = "", drained: Bool = false, extra: String = "",
+         modules: [ModuleFactory] = ModuleRegistry.standard, logger: Logger = Logger(label: "test")) throws {
         dir = NSTemporaryDirectory() + "hactl-agent-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for file in ["cluster.key", "galera.pass"] {
@@ -32,8 +33,8 @@ struct Fixture {
         clock = ManualClock()
         let fixedNow = now
         context = try AgentContext(config: config, node: config.controllers[0], stateDirectory: dir + "/state",
-                                   registry: PrometheusCollectorRegistry(), http: HTTPClient(threads: 1), clock: clock, logger: Logger(label: "test"),
-                                   unixTime: { fixedNow })
+                                   registry: PrometheusCollectorRegistry(), http: HTTPClient(threads: 1), clock: clock, logger: logger,
+                                   unixTime: { fixedNow }, modules: modules)
         if drained { try context.nodeState.setDrained(true) }
     }
 

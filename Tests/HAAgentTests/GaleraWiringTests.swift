@@ -25,7 +25,7 @@ struct GaleraWiringTests {
                 #expect(String(buffer: r.body) == "donor/desynced\n")
             }
             #expect(AgentCheckAnswer.answer("galera", context: f.context).line == "down #donor/desynced")
-            #expect(StatusBuilder.galeraModule(f.context).state == .degraded)
+            #expect(f.context.modules.first(GaleraModule.self)!.status(f.context).state == .degraded)
 
             f.context.board.publish(name: "galera", status: .passing, reason: "",
                                     last: .passing(at: f.clock.now), interval: .seconds(1))
@@ -74,7 +74,7 @@ struct RabbitMQWiringTests {
                 #expect(String(buffer: r.body) == "memory alarm\n")
             }
             #expect(AgentCheckAnswer.answer("rabbitmq", context: f.context).line == "down #memory alarm")
-            #expect(StatusBuilder.rabbitmqModule(f.context) == ModuleStatus(name: "rabbitmq", state: .degraded, detail: "memory alarm"))
+            #expect(f.context.modules.first(RabbitMQModule.self)!.status(f.context) == ModuleStatus(name: "rabbitmq", state: .degraded, detail: "memory alarm"))
             try await client.execute(uri: "/v1/rabbitmq", method: .get) { r in
                 #expect(r.status == .ok)
                 let body = String(buffer: r.body)

@@ -419,11 +419,11 @@ struct GaleraWriterTests {
         f.context.board.publish(name: "galera", status: .passing, last: .passing(at: f.clock.now), interval: .seconds(1))
         f.context.board.publish(name: GaleraWriterTracker.checkName, status: .passing, last: .passing(at: f.clock.now),
                                 interval: .seconds(1))
-        #expect(ModuleHealth.verdict(GaleraWriterTracker.checkName, context: f.context) == (true, "ok"))
+        #expect(ModuleHealth.verdict(GaleraModule.writerKey, context: f.context) == (true, "ok"))
         // The node goes non-Primary; no tracker round has run since.
         f.context.board.publish(name: "galera", status: .critical, last: .critical("non-Primary (cluster_status=non-Primary)", at: f.clock.now),
                                 interval: .seconds(1))
-        #expect(ModuleHealth.verdict(GaleraWriterTracker.checkName, context: f.context) == (false, "non-Primary (cluster_status=non-Primary)"))
+        #expect(ModuleHealth.verdict(GaleraModule.writerKey, context: f.context) == (false, "non-Primary (cluster_status=non-Primary)"))
         #expect(AgentCheckAnswer.answer("galera-writer", context: f.context).line == "down #non-Primary (cluster_status=non-Primary)")
     }
 
@@ -434,14 +434,14 @@ struct GaleraWriterTests {
         f.context.board.publish(name: "galera", status: .passing, last: .passing(at: f.clock.now), interval: .seconds(1))
         f.context.board.publish(name: GaleraWriterTracker.checkName, status: .passing, last: .passing(at: f.clock.now),
                                 interval: .seconds(1))
-        #expect(ModuleHealth.verdict(GaleraWriterTracker.checkName, context: f.context) == (true, "ok"))
+        #expect(ModuleHealth.verdict(GaleraModule.writerKey, context: f.context) == (true, "ok"))
         try f.context.nodeState.setDrained(true)
-        #expect(ModuleHealth.verdict(GaleraWriterTracker.checkName, context: f.context) == (false, WriterHoldout.drainedReason))
+        #expect(ModuleHealth.verdict(GaleraModule.writerKey, context: f.context) == (false, WriterHoldout.drainedReason))
         #expect(AgentCheckAnswer.answer("galera-writer", context: f.context).line == "down #\(WriterHoldout.drainedReason)")
         // The peer report says so, for the other agents' choice.
         #expect(GaleraRoutes.localReport(f.context.galera!, f.context).drained == true)
         try f.context.nodeState.setDrained(false)
-        #expect(ModuleHealth.verdict(GaleraWriterTracker.checkName, context: f.context) == (true, "ok"))
+        #expect(ModuleHealth.verdict(GaleraModule.writerKey, context: f.context) == (true, "ok"))
     }
 
     @Test("the tracker's entry goes stale when rounds stop")

@@ -25,10 +25,10 @@ struct VIPReloadTests {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
-            let fields = (metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            log.lines.withLock { $0.append("\(level) \(message) \(fields)") }
+        func log(event: LogEvent) {
+            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: " ")
+            log.lines.withLock { $0.append("\(event.level) \(event.message) \(fields)") }
         }
     }
 
@@ -112,7 +112,7 @@ struct VIPReloadTests {
         try Self.yaml(vips: []).replacingOccurrences(of: "vips:\n", with: "").write(toFile: dir + "/cluster.yaml", atomically: true, encoding: .utf8)
         #expect(context.reload())
         #expect(context.config.vips.isEmpty)
-        let verdict = ModuleHealth.verdict("vip.public", context: context)
+        let verdict = ModuleHealth.verdict(HealthKey(.vip, "public"), context: context)
         #expect(verdict.reason != "vip not configured", "the engine still runs: \(verdict)")
         #expect(context.vipNotRunning("public") == nil)
     }

@@ -19,6 +19,15 @@ public struct VIPStatus: Codable, Sendable, Equatable {
     /// Dropped packets by reason (TTL, checksum, ...).
     public var dropped: [String: Int]
 
+    /// The VRRP states `state` names, as a value for code to decide on (`state` stays a string on
+    /// the wire, so a newer agent's state does not break an older CLI).
+    public enum Role: String, Sendable {
+        case initialize, backup, master, fault
+    }
+
+    /// `state` as a ``Role``; nil for a state this build does not know.
+    public var role: Role? { Role(rawValue: state) }
+
     public struct Transition: Codable, Sendable, Equatable {
         public var from: String
         public var to: String

@@ -1,5 +1,4 @@
 import GaleraProbe
-import MQProbe
 import HACore
 import ServiceLifecycle
 
@@ -8,19 +7,6 @@ import ServiceLifecycle
 /// `galera` agent-check read.
 struct GaleraService: Service {
     let probe: GaleraProbe
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { await probe.run() }
-        probe.shutdown()
-    }
-}
-
-/// Runs the RabbitMQ probe (one AMQP connection on its own thread, management calls over the shared
-/// HTTP client); its verdict goes to the board as `rabbitmq`.
-struct MQService: Service {
-    /// One per management call of a probe, and one spare.
-    static let httpThreads = 6
-    let probe: MQProbe
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await probe.run() }

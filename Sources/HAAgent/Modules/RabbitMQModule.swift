@@ -1,0 +1,64 @@
+import HACore
+import Hummingbird
+import MQProbe
+
+/// The RabbitMQ module (`rabbitmq:`): the probe, `/health/rabbitmq`, the agent-check word
+/// `rabbitmq` and `/v1/rabbitmq`.
+struct RabbitMQModule: AgentModule {
+    let name = ModuleName.rabbitmq
+    static let probeKey = HealthKey(.rabbitmq)
+
+    let probe: MQProbe?
+
+    init(_ environment: ModuleEnvironment) {
+        let node = environment.node
+        // Its own HTTP client: a probe runs five management calls at once, and while a peer hangs
+        // some of them stall for the whole probe; they must not queue the agent's peer calls.
+        probe = environment.config.rabbitmq.map {
+            MQProbe(config: $0, controller: node.name, address: node.address, board: environment.board,
+                    http: HTTPClient(threads: MQService.httpThreads), clock: environment.clock, logger: environment.logger)
+        }
+    }
+
+    func isConfigured(_ context: AgentContext) -> Bool { context.config.rabbitmq != nil }
+
+    func services(_ context: AgentContext) -> [ModuleService] {
+        probe.map { [ModuleService(MQService(probe: $0))] } ?? []
+    }
+
+    func addRoutes(_ router: Router<BasicRequestContext>, _ context: AgentContext) { RabbitMQRoutes.add(router, context) }
+
+    var healthEndpoints: [HealthEndpoint] { [.fixed(path: "/health/rabbitmq", key: Self.probeKey)] }
+
+    var agentCheckWords: [AgentCheckWord] { [AgentCheckWord("rabbitmq", Self.probeKey)] }
+
+    func status(_ context: AgentContext) -> ModuleStatus {
+        guard let probe else { return sectionAbsent }
+        guard let entry = context.board.read(Self.probeKey.boardKey, now: context.clock.now) else {
+            return ModuleStatus(name: name.rawValue, state: .degraded, detail: "no result yet")
+        }
+        if entry.status != .passing { return ModuleStatus(name: name.rawValue, state: .degraded, detail: entry.reason) }
+        let s = probe.snapshot.status
+        let running = s?.clusterNodes.map { nodes in "\(nodes.filter(\.running).count)/\(nodes.count) nodes running" }
+        let trip = s?.roundTripMs.map { String(format: "round trip %.2f ms", $0) }
+        return ModuleStatus(name: name.rawValue, state: .ok, detail: [running, trip].compactMap { $0 }.joined(separator: ", "))
+    }
+
+    func reloadWarnings(from old: ClusterConfig, to new: ClusterConfig, _ context: AgentContext) -> [ReloadWarning] {
+        old.rabbitmq != new.rabbitmq ? [ReloadWarning("rabbitmq changed: takes effect at the next agent restart")] : []
+    }
+
+    func refreshGauges(_ context: AgentContext) {
+        guard let probe else { return }
+        let key = Self.probeKey.boardKey
+        context.metrics.moduleStatus(key).set(StatusBuilder.level(context.board.read(key, now: context.clock.now)?.status))
+        let snapshot = probe.snapshot
+        if let duration = snapshot.duration { context.metrics.probeDuration(name.rawValue).set(StatusBuilder.seconds(duration)) }
+        context.metrics.rabbitmqRoundTrip.set((snapshot.status?.roundTripMs ?? 0) / 1000)
+    }
+}
+
+extension AgentContext {
+    /// The RabbitMQ probe when `rabbitmq:` was configured at start.
+    public var rabbitmq: MQProbe? { modules.first(RabbitMQModule.self)?.probe }
+}
