@@ -3,8 +3,9 @@ import Foundation
 import Synchronization
 
 /// What a ``MailboxThread`` runs: thread-confined state (a C library's connection) and how it
-/// handles one job. Created on the thread, used only there, never shared, so it need not be Sendable.
-public protocol MailboxHandler {
+/// handles one job. Created on the thread, used only there, never shared, so it need not be Sendable;
+/// only its type crosses to the thread (`SendableMetatype`).
+public protocol MailboxHandler: SendableMetatype {
     associatedtype Job: Sendable
     /// Handles one job; `retired` says whether the owner has given up on this thread meanwhile
     /// (no point retrying on a server that hangs).
