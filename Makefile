@@ -17,10 +17,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Every test: unit tests and the integration tests (root, network namespaces, real servers).
+# Every test: unit tests and the integration tests (root, network namespaces, real servers), after a
+# build that fails on any compiler warning in Sources/ or Tests/ (scripts/check-warnings.sh).
 test: deps
 	@bash scripts/require-root.sh "make test (integration tests use network namespaces)"
-	$(SWIFT) build --build-tests
+	SWIFT=$(SWIFT) bash scripts/check-warnings.sh
 	$(SWIFT) test --no-parallel
 	SWIFT=$(SWIFT) bash scripts/fuzz.sh quick
 
