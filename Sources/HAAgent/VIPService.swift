@@ -67,12 +67,23 @@ enum VIPHandover {
         }
     }
 
+    /// The other controllers in descending configured priority for `vip` (config order among equals):
+    /// the order in which they are asked to take over.
+    static func peerOrder(_ vip: VIPConfig, controllers: [Controller], node: String) -> [Controller] {
+        controllers.filter { $0.name != node }
+            .enumerated()
+            .sorted { a, b in
+                let (pa, pb) = (vip.priorities[a.element.name] ?? 0, vip.priorities[b.element.name] ?? 0)
+                return pa != pb ? pa > pb : a.offset < b.offset
+            }
+            .map(\.element)
+    }
+
     /// Peers in descending configured priority for this VIP; the first that takes over wins.
     static func askPeers(_ context: AgentContext, vip: String) async -> String? {
         let config = context.config
         guard let vipConfig = config.vips.first(where: { $0.name == vip }) else { return nil }
-        let peers = config.controllers.filter { $0.name != context.node.name }
-            .sorted { (vipConfig.priorities[$0.name] ?? 0) > (vipConfig.priorities[$1.name] ?? 0) }
+        let peers = peerOrder(vipConfig, controllers: config.controllers, node: context.node.name)
         var client = context.peers
         client.timeout = peerTimeout
         let body = (try? JSONEncoderFactory.encode(TakeoverRequest(pin: false))) ?? []

@@ -1,19 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HACore
 
-/// The one funnel for the announcer's socket calls: retries EINTR, turns errno into `NetlinkError`.
-/// (The VRRP socket has its own funnel, `SystemCall`, throwing its own error type.)
+/// The announcer's socket calls through the package's one funnel (`Syscall.retryingOnEINTR`: EINTR
+/// is retried), with a failure as `NetlinkError`. (The VRRP socket's `SystemCall` does the same for
+/// its own error type.)
 enum AnnouncerSystemCall {
     /// Runs `body` until it returns non-negative or fails with something other than EINTR.
     @discardableResult
     static func run(_ op: String, _ body: () -> Int) throws(NetlinkError) -> Int {
-        while true {
-            let result = body()
-            if result >= 0 { return result }
-            let code = errno
-            if code == EINTR { continue }
-            throw .system(op, code)
+        do throws(SystemCallError) {
+            return try Syscall.retryingOnEINTR(op, body)
+        } catch {
+            throw .system(op, error.errno)
         }
     }
 

@@ -10,8 +10,8 @@ import Synchronization
 /// The engine holds no policy: ``VIPRuntime`` decides (pins, takeover, release grace, handover
 /// waiters, GARP/NA scheduling, link and socket faults); the engine feeds it inputs (commands,
 /// datagrams, ticks, link changes, socket outcomes) at `clock.now` and executes its effects on the
-/// sockets, netlink, the board and the notify commands. Link and socket plumbing is in
-/// `VRRPEngine+Links.swift`.
+/// sockets, netlink, the board and the notify commands (`VRRPEngine+Effects.swift`). Link and
+/// socket plumbing is in `VRRPEngine+Links.swift`.
 ///
 /// Threading: all mutable state marked "engine thread" is touched only on that thread, from
 /// `start()` until the thread exits after `stop()`. Other threads post `Command`s to `inbox`
@@ -37,10 +37,10 @@ public final class VRRPEngine: @unchecked Sendable {
     private let running = Mutex(false)
 
     // engine thread
-    private var runtime: VIPRuntime
+    var runtime: VIPRuntime
     var sockets: [VIPInstance.SocketKey: VRRPSocket] = [:]
     var addressManager: AddressManager?
-    private var announcers: [String: Announcer] = [:]
+    var announcers: [String: Announcer] = [:]
     var nextLinkCheck = MonotonicInstant.zero
     /// Link state of the VIP interfaces, fed by `linkMonitor` (netlink events) and the backstop poll.
     var links = LinkTracker(watching: [])
@@ -49,7 +49,7 @@ public final class VRRPEngine: @unchecked Sendable {
     var reopenDue: Set<String> = []
     private var stopReply: (@Sendable () -> Void)?
     /// Replies of the `takeover` callers the runtime has not answered yet.
-    private var waiters: [VIPRuntime.WaiterID: @Sendable (Result<Void, VIPError>) -> Void] = [:]
+    var waiters: [VIPRuntime.WaiterID: @Sendable (Result<Void, VIPError>) -> Void] = [:]
     private var nextWaiter: VIPRuntime.WaiterID = 0
 
     /// How long a demoted master keeps the addresses after the state machine released them (see
@@ -152,10 +152,10 @@ public final class VRRPEngine: @unchecked Sendable {
     public func status(of name: String) -> VIPStatus? { status().first { $0.name == name } }
 
     /// The VIPs this node is Master of (from the snapshot).
-    public func held() -> [String] { status().filter { $0.vrrpState == .master }.map(\.name) }
+    public func held() -> [String] { status().filter { $0.role == .master }.map(\.name) }
 
     /// Whether this node is Master of `name` (from the snapshot; false for an unknown VIP).
-    public func holds(_ name: String) -> Bool { status(of: name)?.vrrpState == .master }
+    public func holds(_ name: String) -> Bool { status(of: name)?.role == .master }
 
     /// The advert interval of a VIP (for how long a release may take).
     public func advertInterval(of name: String) -> Duration? { configs.first { $0.name == name }?.advertInterval }
@@ -305,18 +305,19 @@ public final class VRRPEngine: @unchecked Sendable {
         for datagram in datagrams { run(.datagram(key, datagram), now: now) }
     }
 
-    // MARK: effects (engine thread)
+    // MARK: the runtime (engine thread)
 
     /// Feeds `input` to the runtime and executes its effects in order.
     func run(_ input: VIPRuntime.Input, now: MonotonicInstant) {
         for effect in runtime.handle(input, now: now, sensors: sensors) { execute(effect, now: now) }
     }
 
-    /// Whether the runtime considers the VRRP socket of `interface` failed (the backstop retries it).
+    /// Interfaces whose VRRP socket the runtime considers failed (the backstop retries them).
     var socketFailed: Set<String> { runtime.socketFailed }
 
     var instances: [VIPInstance] { runtime.instances }
 
+    /// What the runtime reads at evaluation time: the board, the drain flag, the advert source lookup.
     private var sensors: VIPRuntime.Sensors {
         let board = board, node = node
         return VIPRuntime.Sensors(
@@ -327,102 +328,8 @@ public final class VRRPEngine: @unchecked Sendable {
             wallTime: wallTime)
     }
 
-    private func execute(_ effect: VIPRuntime.Effect, now: MonotonicInstant) {
-        switch effect {
-        case .sendAdvert(let vip, let priority): sendAdvert(vip, priority: priority, now: now)
-        case .addAddresses(let vip): addAddresses(vip)
-        case .removeAddresses(let vip): removeAddresses(vip)
-        case .announce(let vip): announce(vip)
-        case .transition(let vip, let from, let to, let reason, let priority):
-            metrics.transitions(vip: vip, to: to.rawValue).increment()
-            metrics.state(vip: vip).record(VIPMetrics.stateValue(to))
-            logger.notice(to == .master ? "VIP acquired" : from == .master ? "VIP released" : "VIP state changed", metadata: [
-                "vip.name": .string(vip), "vip.from": .string(from.rawValue), "vip.to": .string(to.rawValue),
-                "vip.reason": .string(reason), "vip.priority": .stringConvertible(priority)])
-        case .notify(let command, let arguments, let timeout):
-            NotifyRunner.run(command: command, arguments: arguments, timeout: timeout, logger: logger)
-        case .answer(let id, let answer):
-            waiters.removeValue(forKey: id)?(answer.result)
-        case .reopenSocket(let interface): reopenDue.insert(interface)
-        case .publishBoard: publishBoard(now: now)
-        case .count(.received(let vip)): metrics.received(vip: vip).increment()
-        case .count(.dropped(let vip, let reason)): metrics.dropped(vip: vip, reason: reason.rawValue).increment()
-        case .count(.sourceUnavailable(let vip)): metrics.sourceUnavailable(vip: vip).increment()
-        case .log(let level, let message, let metadata):
-            logger.log(level: level, "\(message)", metadata: metadata.mapValues { .string($0) })
-        }
-    }
-
-    /// Sends one advert to each destination; each outcome goes back to the runtime (send-failure count).
-    private func sendAdvert(_ vip: String, priority: UInt8, now: MonotonicInstant) {
-        guard let instance = runtime.instance(named: vip), let socket = sockets[instance.socketKey],
-              let source = instance.advertSource.address else { return }
-        let advert = instance.advertisement(priority: priority)
-        for destination in instance.destinations {
-            do {
-                let message = try VRRPCodec.encode(advert, source: source, destination: destination)
-                try socket.send(message, to: destination, from: source)
-                metrics.sent(vip: vip).increment()
-                run(.sent(vip: vip, ok: true), now: now)
-            } catch {
-                metrics.sendErrors(vip: vip).increment()
-                run(.sent(vip: vip, ok: false), now: now)
-                logger.warning("vrrp send failed", metadata: [
-                    "vip.name": .string(vip), "vip.destination": .string(destination.description),
-                    "error": .string(String(describing: error))])
-            }
-        }
-    }
-
-    private func addAddresses(_ vip: String) {
-        guard let instance = runtime.instance(named: vip) else { return }
-        for network in instance.config.addresses {
-            do { try addressManager?.add(network, interface: instance.config.interface, label: instance.label) } catch {
-                logger.error("cannot add VIP address", metadata: [
-                    "vip.name": .string(vip), "vip.address": .string(network.description), "error": .string(error.description)])
-            }
-        }
-    }
-
-    private func removeAddresses(_ vip: String) {
-        guard let instance = runtime.instance(named: vip) else { return }
-        for network in instance.config.addresses {
-            do { try addressManager?.remove(network, interface: instance.config.interface) } catch {
-                logger.error("cannot remove VIP address", metadata: [
-                    "vip.name": .string(vip), "vip.address": .string(network.description), "error": .string(error.description)])
-            }
-        }
-    }
-
-    private func announce(_ vip: String) {
-        guard let instance = runtime.instance(named: vip), let announcer = announcers[instance.config.interface] else { return }
-        for network in instance.config.addresses {
-            do {
-                try announcer.announce(network.address)
-                metrics.announcements(vip: vip).increment()
-            } catch {
-                logger.warning("announce failed", metadata: ["vip.name": .string(vip), "error": .string(error.description)])
-            }
-        }
-    }
-
-    private func publishBoard(now: MonotonicInstant) {
-        for instance in runtime.instances {
-            let master = instance.machine.state == .master
-            let reason = master ? "" : "\(node.name) is \(instance.machine.state.rawValue) for \(instance.name)"
-            board.publish(name: "vip.\(instance.name)", status: master ? .passing : .critical, reason: reason,
-                          last: CheckResult(status: master ? .passing : .critical, reason: reason, at: now),
-                          interval: Self.boardInterval)
-        }
-    }
-
     private func publishSnapshot() {
         let statuses = runtime.statuses
         snapshot.withLock { $0 = statuses }
     }
-}
-
-extension VIPStatus {
-    /// The wire's `state` as the state machine's enum (nil for a value this build does not know).
-    public var vrrpState: VRRPStateMachine.State? { VRRPStateMachine.State(rawValue: state) }
 }

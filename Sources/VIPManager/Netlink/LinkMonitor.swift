@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CNetlink
+import HACore
 
 /// A non-blocking `NETLINK_ROUTE` socket joined to `RTNLGRP_LINK`: the kernel sends it an
 /// `RTM_NEWLINK` / `RTM_DELLINK` for every link change in the namespace it was opened in (carrier,
@@ -48,14 +49,19 @@ final class LinkMonitor {
         var events: [LinkEvent] = []
         var overrun = false
         for _ in 0..<limit {
-            let count = buffer.withUnsafeMutableBytes { recv(fileDescriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                events += LinkMessageParser.parse(buffer.prefix(count))
+            let count: Int
+            do throws(SystemCallError) {
+                count = try Syscall.retryingOnEINTR("recv(RTMGRP_LINK)") {
+                    buffer.withUnsafeMutableBytes { recv(fileDescriptor, $0.baseAddress, $0.count, 0) }
+                }
+            } catch where error.errno == ENOBUFS {
+                overrun = true
                 continue
+            } catch {
+                break   // EAGAIN: drained (or an error we cannot act on)
             }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 && errno == ENOBUFS { overrun = true; continue }
-            break   // EAGAIN: drained (or an error we cannot act on)
+            guard count > 0 else { break }
+            events += LinkMessageParser.parse(buffer.prefix(count))
         }
         return (events, overrun)
     }

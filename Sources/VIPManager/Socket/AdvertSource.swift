@@ -83,14 +83,7 @@ public enum AdvertSource: Sendable, Equatable {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }
             defer { close(fd) }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while bytes.count < 1 << 20 {
-                let count = read(fd, &chunk, chunk.count)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                bytes += chunk[0..<count]
-            }
+            let bytes = (try? Syscall.readToEnd(fd, call: "read(\(path))", limit: 1 << 20))?.bytes ?? []
             return String(decoding: bytes, as: UTF8.self)
         }
         return nil

@@ -1,20 +1,20 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HACore
 
-/// The one funnel every socket system call of this folder goes through: EINTR is retried, any other
-/// failure becomes `VRRPSocketError.system` with the errno read right after the call.
+/// The VRRP socket's calls through the package's one funnel (`Syscall.retryingOnEINTR`: EINTR is
+/// retried), with a failure as `VRRPSocketError.system` carrying the errno read right after the call.
 enum SystemCall {
     /// Runs `body` until it returns something other than -1 with EINTR.
     @discardableResult
     static func run<Result: BinaryInteger>(
         _ name: @autoclosure () -> String, _ body: () -> Result
     ) throws(VRRPSocketError) -> Result {
-        while true {
-            let result = body()
-            guard result == -1 else { return result }
-            let code = errno
-            if code != EINTR { throw .system(call: name(), errno: code) }
+        do throws(SystemCallError) {
+            return try Syscall.retryingOnEINTR(name(), body)
+        } catch {
+            throw .system(call: error.call, errno: error.errno)
         }
     }
 
