@@ -24,13 +24,20 @@ enum HealthTesting {
         MonotonicInstant.zero + .seconds(seconds)
     }
 
-    /// Yields until `condition` holds; bounded so a broken expectation fails instead of hanging.
-    static func eventually(maxYields: Int = 1_000_000, _ condition: () -> Bool) async -> Bool {
-        for _ in 0..<maxYields {
-            if condition() { return true }
-            await Task.yield()
+    /// Waits until `condition` holds, for at most `limit` of real time, so a broken expectation fails
+    /// (the caller's `#expect` says what was awaited) instead of hanging. A timeout, not a speed bound:
+    /// it only ends a wait for something that is not coming. Yields first (tasks on a `ManualClock`
+    /// usually need only a few turns), then sleeps a millisecond between looks so a busy machine's
+    /// cores go to the tasks being waited for, not to the spin.
+    static func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        var looks = 0
+        while !condition() {
+            guard ContinuousClock.now < deadline else { return condition() }
+            looks += 1
+            if looks < 100 { await Task.yield() } else { try? await Task.sleep(for: .milliseconds(1)) }
         }
-        return condition()
+        return true
     }
 
     /// A thread-safe counter / recorder for checks driven by the runner.
