@@ -146,21 +146,26 @@ extension Subprocess {
             // Returns false at end of file or on an error: stop watching fd.
             var chunk = [UInt8](repeating: 0, count: 65_536)
             repeat {
-                let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    if reading[fd] == true { stdout.append(chunk[..<count]) } else { stderr.append(chunk[..<count]) }
-                    continue
+                let count: Int
+                do throws(SystemCallError) {
+                    count = try Syscall.retryingOnEINTR("read") { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+                } catch {
+                    return error.errno == EAGAIN || error.errno == EWOULDBLOCK
                 }
-                if count < 0 && errno == EINTR { continue }
-                if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return true }
-                return false
+                guard count > 0 else { return false }
+                if reading[fd] == true { stdout.append(chunk[..<count]) } else { stderr.append(chunk[..<count]) }
             } while untilBlocked
             return true
         }
 
         while true {
             var status: Int32 = 0
-            let reaped = waitpid(pid, &status, WNOHANG)
+            let reaped: pid_t
+            do throws(SystemCallError) {
+                reaped = try Syscall.retryingOnEINTR("waitpid") { waitpid(pid, &status, WNOHANG) }
+            } catch {
+                return .failure(.system(command: name, error))
+            }
             if reaped == pid {
                 // Whatever the child wrote is in the pipes now; a grandchild may hold them open, so
                 // read what is there and do not wait for end of file.
@@ -168,10 +173,6 @@ extension Subprocess {
                 return .success(Output(status: decode(status), stdout: stdout.text, stderr: stderr.text,
                                        stdoutTruncated: stdout.truncated, stderrTruncated: stderr.truncated))
             }
-            if reaped < 0 && errno != EINTR {
-                return .failure(.system(command: name, SystemCallError(call: "waitpid", errno: errno)))
-            }
-
             var waitMs: Int32 = exitFD == nil ? 10 : -1   // without a pidfd, look at the child every 10 ms
             if let deadline {
                 let left = deadline - ContinuousClock.now
@@ -187,24 +188,29 @@ extension Subprocess {
             for fd in reading.keys { polled.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             if let cancel { polled.append(pollfd(fd: cancel, events: Int16(POLLIN), revents: 0)) }
             if let exitFD { polled.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
-            let ready = polled.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), waitMs) }
-            if ready < 0 {
-                if errno == EINTR { continue }
-                let code = errno
+            do throws(SystemCallError) {
+                try Syscall.retryingOnEINTR("poll") {
+                    polled.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), waitMs) }
+                }
+            } catch {
                 killAndReap()
-                return .failure(.system(command: name, SystemCallError(call: "poll", errno: code)))
+                return .failure(.system(command: name, error))
             }
             for entry in polled where entry.revents != 0 {
                 if entry.fd == cancel {
                     killAndReap()
                     return .failure(.cancelled(command: name))
                 } else if entry.fd == stdinWrite {
-                    let count = command.input.withUnsafeBytes { raw in
-                        Glibc.write(entry.fd, raw.baseAddress! + written, raw.count - written)
+                    var failed = false
+                    do throws(SystemCallError) {
+                        let offset = written
+                        written += try Syscall.retryingOnEINTR("write") {
+                            command.input.withUnsafeBytes { Glibc.write(entry.fd, $0.baseAddress! + offset, $0.count - offset) }
+                        }
+                    } catch {
+                        // EPIPE: the child closed its stdin (SIGPIPE is blocked on this thread).
+                        failed = error.errno != EAGAIN && error.errno != EWOULDBLOCK
                     }
-                    if count > 0 { written += count }
-                    // Done, or the child closed its stdin (EPIPE: SIGPIPE is blocked on this thread).
-                    let failed = count < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK
                     if written == command.input.count || failed {
                         fds.close(entry.fd)
                         stdinWrite = nil
