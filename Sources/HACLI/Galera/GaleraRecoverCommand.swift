@@ -102,7 +102,7 @@ struct GaleraRecoverCommand: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .seconds(wait)
         while ContinuousClock.now < deadline {
             if let report = try? await quick.get("/v1/galera", of: controller, as: GaleraReport.self),
-               report.wsrep?.localState == GaleraStatus.LocalState.synced, report.wsrep?.clusterStatus == "Primary",
+               report.wsrep?.localState == GaleraStatus.LocalState.synced, report.wsrep?.cluster == .primary,
                (report.statusAgeSeconds ?? .infinity) < 5 {
                 return true
             }

@@ -9,12 +9,6 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Stable JSON instead of the table.") var json = false
 
     func run() async throws {
-        let config = try global.loadConfig()
-        let client = try CLIClient.make(config)
-        let answers = await client.each { controller throws(AgentClientError) in try await client.status(of: controller) }
-        await client.http.shutdown()
-        let report = StatusReport(cluster: config.cluster.name, answers: answers)
-        print(json ? try report.renderJSON() : report.renderTable(), terminator: json ? "\n" : "")
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        try await ClusterStatusVerb.run(StatusReport.self, global: global, json: json)
     }
 }

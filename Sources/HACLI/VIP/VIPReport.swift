@@ -33,8 +33,8 @@ public struct VIPReport: Codable, Sendable, Equatable {
                     NodeView(node: controller.name, reachable: false, error: error.description, status: nil)
                 }
             }
-            let masters = nodes.filter { $0.status?.state == "master" }.map(\.node)
-            let seen = Set(nodes.compactMap { $0.status?.state == "backup" ? $0.status?.master : nil })
+            let masters = nodes.filter { $0.status?.role == .master }.map(\.node)
+            let seen = Set(nodes.compactMap { $0.status?.role == .backup ? $0.status?.master : nil })
             let external = masters.isEmpty && seen.count == 1 ? seen.first.map { address in
                 answers.first { $0.0.address.description == address }.map { "\(address) (\($0.0.name), API unreachable)" }
                     ?? "\(address) (not an hactl agent)"
@@ -45,7 +45,7 @@ public struct VIPReport: Codable, Sendable, Equatable {
         for vip in vips {
             if vip.masters.isEmpty && vip.externalMaster == nil { problems.append("\(vip.name): no master") }
             if vip.masters.count > 1 { problems.append("\(vip.name): several masters (\(vip.masters.joined(separator: ", ")))") }
-            for node in vip.nodes where node.status?.state == "fault" {
+            for node in vip.nodes where node.status?.role == .fault {
                 problems.append("\(vip.name): \(node.node) in fault (\(node.status?.priorityReasons.joined(separator: ", ") ?? ""))")
             }
         }

@@ -52,6 +52,16 @@ public struct GaleraStatus: Sendable, Equatable, Codable {
         public static let synced = 4
     }
 
+    /// `wsrep_cluster_status` values, for code to decide on (the field stays the server's string).
+    public enum ClusterStatus: String, Sendable {
+        case primary = "Primary"
+        case nonPrimary = "non-Primary"
+        case disconnected = "Disconnected"
+    }
+
+    /// `clusterStatus` as a value; nil when absent or not one the server documents.
+    public var cluster: ClusterStatus? { clusterStatus.flatMap(ClusterStatus.init(rawValue:)) }
+
     /// An empty status: every field unknown.
     public init() {}
 

@@ -101,7 +101,8 @@ public struct RecoveryPlan: Codable, Sendable, Equatable {
                 reachable.append(answer.node)
                 if position.running {
                     let status = position.clusterStatus ?? "unknown status"
-                    problems.append(status == "Primary"
+                    let primary = position.clusterStatus.flatMap(GaleraStatus.ClusterStatus.init(rawValue:)) == .primary
+                    problems.append(primary
                         ? "\(answer.node): the server is running and Primary: this is not a full outage"
                         : "\(answer.node): the server is running (\(status)): stop it before recovering")
                 } else if position.isKnown {
