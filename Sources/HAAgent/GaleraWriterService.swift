@@ -34,7 +34,7 @@ final class GaleraWriterTracker: Sendable {
     /// This node's drain flag.
     let drained: @Sendable () -> Bool
     /// This node's latest probe snapshot (for its Galera view size and cluster UUID).
-    let localSnapshot: @Sendable () -> GaleraProbe.Snapshot?
+    let localSnapshot: @Sendable () -> GaleraMonitor.Snapshot?
     /// Set once by ``attach(_:)``: the context that owns this tracker supplies the signed client.
     private let fetch = Mutex<Fetch?>(nil)
     /// The rule (``WriterTakeover``: choice and hold-out); this tracker gathers and executes.
@@ -42,7 +42,7 @@ final class GaleraWriterTracker: Sendable {
 
     init(node: String, controllers: [Controller], config: GaleraConfig, board: HealthBoard, clock: any HAClock,
          logger: Logger, drained: @escaping @Sendable () -> Bool = { false },
-         localSnapshot: @escaping @Sendable () -> GaleraProbe.Snapshot? = { nil }, fetch: Fetch? = nil) {
+         localSnapshot: @escaping @Sendable () -> GaleraMonitor.Snapshot? = { nil }, fetch: Fetch? = nil) {
         self.node = node
         self.controllers = controllers
         self.interval = config.interval
@@ -95,7 +95,7 @@ final class GaleraWriterTracker: Sendable {
 
     /// This node's verdict as the gate sees it (board entry, stale rule applied; view size from the probe).
     func localState(now: MonotonicInstant) -> WriterHoldout.Local {
-        guard let local = board.read(GaleraProbe.checkName, now: now) else { return .failing(HealthBoard.noResultReason) }
+        guard let local = board.read(GaleraMonitor.checkName, now: now) else { return .failing(HealthBoard.noResultReason) }
         guard local.status == .passing else { return .failing(local.reason) }
         return .passing(viewSize: localSnapshot()?.status?.clusterSize)
     }
@@ -139,7 +139,7 @@ final class GaleraWriterTracker: Sendable {
         let name = controller.name
         if name == node {
             if drained() { return .local(.drained(name)) }
-            guard let entry = board.read(GaleraProbe.checkName, now: clock.now), entry.status == .passing else {
+            guard let entry = board.read(GaleraMonitor.checkName, now: clock.now), entry.status == .passing else {
                 return .local(.failing(name))
             }
             return .local(.passing(name, since: entry.since))

@@ -37,46 +37,21 @@ public final class MQProbe: Sendable {
     /// Abandoned (hung) workers allowed alive at once before probes stop starting new threads.
     public static let maxStuckWorkers = 4
 
-    /// What the probe last saw, for `hactl rabbitmq status` and `/v1/status`.
-    public struct Snapshot: Sendable, Equatable {
-        /// The latest probe's result (also published to the board); `nil` before the first probe.
-        public var result: CheckResult?
-        /// What the latest probe saw (the parts that answered); `nil` before the first probe.
-        public var status: MQStatus?
-        /// When `status` was taken.
-        public var statusAt: MonotonicInstant?
-        /// How long the latest probe took (the timeout for one that timed out).
-        public var duration: Duration?
-        /// CPU time (user + system) the worker thread spent on the latest successful round trip,
-        /// reconnecting included; the management calls run on the HTTP client's threads and are not in it.
-        public var roundTripCPUTime: Duration?
-
-        public init(result: CheckResult? = nil, status: MQStatus? = nil, statusAt: MonotonicInstant? = nil,
-                    duration: Duration? = nil, roundTripCPUTime: Duration? = nil) {
-            self.result = result
-            self.status = status
-            self.statusAt = statusAt
-            self.duration = duration
-            self.roundTripCPUTime = roundTripCPUTime
-        }
-    }
-
-    private struct State {
-        var probes: UInt64 = 0
-        var snapshot = Snapshot()
-    }
+    /// What the probe last saw, for `hactl rabbitmq status` and `/v1/status` (``roundTripCPUTime``:
+    /// the worker thread's CPU time on the latest successful round trip).
+    public typealias Snapshot = ProbeSnapshot<MQStatus>
 
     public let config: RabbitMQConfig
     /// The Erlang node probed (`config.nodeName(on: controller)`).
     public let node: String
     public let target: AMQPTarget
     private let management: MQManagement
-    private let board: HealthBoard
     private let clock: any HAClock
     private let logger: Logger
     private let open: MQWorker.Opener
-    private let state = Mutex(State())
-    private let workers = WorkerSlot<MQWorker>(maxStuck: MQProbe.maxStuckWorkers)
+    /// Probes started, for the round trips' message ids.
+    private let probes = Mutex<UInt64>(0)
+    private let driver: ProbeDriver<MQStatus, MQWorker>
 
     /// A probe of `controller`'s node, whose controller address is `address`: AMQP on `amqp.port` and
     /// the management API on `management.port` there, both over TCP.
@@ -104,10 +79,12 @@ public final class MQProbe: Sendable {
         self.node = management.node
         self.target = target
         self.management = management
-        self.board = board
         self.clock = clock
         self.logger = logger
         self.open = open
+        let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
+                             timeoutPrefix: MQVerdict.timeoutPrefix, metadata: ["rabbitmq.node": "\(management.node)"])
+        driver = ProbeDriver(loop: loop, board: board, clock: clock, logger: logger, maxStuckWorkers: Self.maxStuckWorkers)
     }
 
     deinit {
@@ -116,10 +93,10 @@ public final class MQProbe: Sendable {
     }
 
     /// The last probe's result and status; a copy under a lock, never waits on a probe.
-    public var snapshot: Snapshot { state.withLock { $0.snapshot } }
+    public var snapshot: Snapshot { driver.snapshot }
 
     /// Abandoned workers still stuck in librabbitmq (diagnostics and tests).
-    public var stuckWorkers: Int { workers.stuck }
+    public var stuckWorkers: Int { driver.stuckWorkers }
 
     /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
     ///
@@ -134,18 +111,7 @@ public final class MQProbe: Sendable {
 
     /// One probe racing `deadline` (the loop's, see ``ProbeLoop/deadline(start:lastAnswered:timeout:)``).
     func probe(deadline: MonotonicInstant) async -> CheckResult {
-        let start = clock.now
-        guard let outcome = await attempt(start: start, deadline: deadline) else {
-            return .critical("probe cancelled", at: clock.now)
-        }
-        state.withLock { state in
-            state.snapshot.result = outcome.result
-            state.snapshot.duration = outcome.result.at - start
-            state.snapshot.status = outcome.status
-            state.snapshot.statusAt = outcome.result.at
-            if let cpu = outcome.cpuTime { state.snapshot.roundTripCPUTime = cpu }
-        }
-        return outcome.result
+        await driver.probe(deadline: deadline) { _, deadline in await attempt(deadline: deadline) }
     }
 
     /// Probes every `interval` and publishes each result to the board under ``checkName`` until the
@@ -154,28 +120,19 @@ public final class MQProbe: Sendable {
     /// The entry is registered first (critical "no result yet"). A probe that times out is followed
     /// by the next one at once if `interval` has already passed.
     public func run() async {
-        let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
-                             timeoutPrefix: MQVerdict.timeoutPrefix, metadata: ["rabbitmq.node": "\(node)"])
-        await loop.run(board: board, clock: clock, logger: logger) { deadline in await probe(deadline: deadline) }
-        shutdown()
+        await driver.run { deadline in await probe(deadline: deadline) }
     }
 
     /// Retires the current worker: its thread closes the connection and exits (after the round trip
     /// in hand, if any). Later probes start a new worker. Never blocks.
     public func shutdown() {
-        workers.retireCurrent()
+        driver.shutdown()
     }
 
     // MARK: - One probe
 
-    private struct Outcome {
-        var result: CheckResult
-        var status: MQStatus
-        var cpuTime: Duration?
-    }
-
     /// One probe against the deadline; `nil` when the calling task was cancelled.
-    private func attempt(start: MonotonicInstant, deadline: MonotonicInstant) async -> Outcome? {
+    private func attempt(deadline: MonotonicInstant) async -> ProbeOutcome<MQStatus>? {
         let collector = MQProbeCollector(timeout: config.timeout)
         let worker = startRoundTrip(collector, deadline: deadline)
         let calls = startManagement(collector, deadline: deadline)
@@ -183,7 +140,7 @@ public final class MQProbe: Sendable {
         let observation = collector.close()
         for call in calls { call.cancel() }
         // A worker whose round trip has not come back is busy past its caller: leave it behind.
-        if let worker, observation.roundTrip == nil, end != .decided { abandon(worker) }
+        if let worker, observation.roundTrip == nil, end != .decided { driver.abandon(worker) }
         switch end {
         case .cancelled:
             return nil
@@ -199,17 +156,17 @@ public final class MQProbe: Sendable {
         }
         let at = end == .timedOut ? deadline : clock.now
         let cpu = (try? observation.roundTrip?.get())?.cpuTime
-        return Outcome(result: verdict.result(at: at), status: observation.status(node: node), cpuTime: cpu)
+        return ProbeOutcome(result: verdict.result(at: at), status: observation.status(node: node), workerCPUTime: cpu)
     }
 
     /// Queues the round trip on the worker (started if there is none); the worker, or nil when too
     /// many abandoned ones are stuck (the round trip is then recorded as failed at once).
     private func startRoundTrip(_ collector: MQProbeCollector, deadline: MonotonicInstant) -> MQWorker? {
-        let id = state.withLock { state in
-            state.probes &+= 1
-            return "hactl-\(state.probes)-\(UInt64.random(in: 0...UInt64.max))"
+        let id = probes.withLock { count in
+            count &+= 1
+            return "hactl-\(count)-\(UInt64.random(in: 0...UInt64.max))"
         }
-        let (worker, created) = workers.current { generation, onExit in
+        let worker = driver.currentWorker(metadata: ["rabbitmq.target": "\(target)"]) { generation, onExit in
             MQWorker(generation: generation, open: open, onExit: onExit)
         }
         guard let worker else {
@@ -219,7 +176,6 @@ public final class MQProbe: Sendable {
             collector.record { $0.roundTrip = .failure(error) }
             return nil
         }
-        if created { logger.debug("rabbitmq probe worker started", metadata: ["rabbitmq.target": "\(target)"]) }
         // The worker's waits use the monotonic system clock; the budget is what is left on ours.
         let budget = max(.zero, clock.now.duration(to: deadline))
         worker.submit(MQWorker.Job(id: id, deadline: .now + budget) { result in
@@ -265,17 +221,18 @@ public final class MQProbe: Sendable {
         ]
     }
 
-    /// Leaves a worker whose round trip did not return in time: it exits when its waits give up.
-    private func abandon(_ worker: MQWorker) {
-        workers.abandon(worker)
-    }
-
     private func answered(_ o: MQObservation) -> String {
         let parts: [(String, Bool)] = [("node", o.node != nil), ("local_alarms", o.localAlarms != nil),
                                        ("quorum", o.quorumCritical != nil), ("mirror_sync", o.mirrorSyncCritical != nil),
                                        ("cluster", o.cluster != nil), ("round_trip", o.roundTrip != nil)]
         return parts.filter(\.1).map(\.0).joined(separator: ",")
     }
+}
+
+extension ProbeSnapshot where Status == MQStatus {
+    /// CPU time (user + system) the worker thread spent on the latest successful round trip,
+    /// reconnecting included; the management calls run on the HTTP client's threads and are not in it.
+    public var roundTripCPUTime: Duration? { workerCPUTime }
 }
 
 /// The parts of one probe as they arrive, and the race that ends the probe: settled as soon as the

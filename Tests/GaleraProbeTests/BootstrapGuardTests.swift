@@ -38,8 +38,8 @@ struct BootstrapGuardTests {
 
     @Test("a running standalone mariadbd is running (lock, pid file, socket); killed, it is not (stale pid file and socket file)",
           .enabled(if: getuid() == 0), .timeLimit(.minutes(3)))
-    func liveness() throws {
-        let server = try LocalMariaDB()
+    func liveness() async throws {
+        let server = try await LocalMariaDB.start()
         defer { server.stop() }
         let datadir = server.directory + "/data"
         let running = ServerLiveness.check(datadir: datadir, socket: server.socket)

@@ -1,4 +1,5 @@
 import HACore
+import HATestSupport
 import Logging
 import Testing
 @testable import GaleraProbe
@@ -15,13 +16,13 @@ struct GaleraProbeDriverTests {
         let node: FakeNode
         let clock = ManualClock(now: MonotonicInstant(nanoseconds: 1_000_000_000_000))
         let board = HealthBoard()
-        let probe: GaleraProbe
+        let probe: GaleraMonitor
 
         init(_ node: FakeNode, interval: Duration = .seconds(1), timeout: Duration = .seconds(2)) {
             self.node = node
             let config = GaleraConfig(user: "hactl", passwordFile: "/nonexistent", interval: interval, timeout: timeout)
             let target = GaleraTarget(config: config, address: IPAddress("127.0.0.1")!)
-            probe = GaleraProbe(config: config, target: target, board: board, clock: clock,
+            probe = GaleraMonitor(config: config, target: target, board: board, clock: clock,
                                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), open: node.opener)
         }
     }
@@ -145,19 +146,19 @@ struct GaleraProbeDriverTests {
     @Test("at most maxStuckWorkers hung threads; beyond that probes fail at once without a new thread")
     func stuckCap() async {
         let h = Harness(FakeNode(.hang(Self.synced)))
-        for round in 1...GaleraProbe.maxStuckWorkers {
+        for round in 1...GaleraMonitor.maxStuckWorkers {
             let pending = Task { await h.probe.probe() }
             await h.node.until(hung: round)
             await h.clock.waitForSleepers(1)
             h.clock.advance(by: .seconds(2))
             #expect(await pending.value.reason == "probe timeout after 2s")
         }
-        #expect(h.probe.stuckWorkers == GaleraProbe.maxStuckWorkers)
+        #expect(h.probe.stuckWorkers == GaleraMonitor.maxStuckWorkers)
         let refused = await h.probe.probe()
         #expect(refused == .critical("probe timeout after 2s; 4 earlier probes still stuck", at: h.clock.now))
-        #expect(h.node.opens == GaleraProbe.maxStuckWorkers)
-        for _ in 1...GaleraProbe.maxStuckWorkers { h.node.release() }
-        await h.node.until(closes: GaleraProbe.maxStuckWorkers)
+        #expect(h.node.opens == GaleraMonitor.maxStuckWorkers)
+        for _ in 1...GaleraMonitor.maxStuckWorkers { h.node.release() }
+        await h.node.until(closes: GaleraMonitor.maxStuckWorkers)
         await waitForNoStuckWorkers(h.probe)
         h.node.script(.answer(Self.synced))
         #expect(await h.probe.probe().status == .passing)
@@ -258,7 +259,7 @@ struct GaleraProbeDriverTests {
     }
 
     /// Abandoned threads report their exit just after closing; a bounded wait for that last step.
-    private func waitForNoStuckWorkers(_ probe: GaleraProbe) async {
+    private func waitForNoStuckWorkers(_ probe: GaleraMonitor) async {
         for _ in 0..<1_000_000 where probe.stuckWorkers > 0 { await Task.yield() }
     }
 }

@@ -19,13 +19,13 @@ struct MariaDBProbeTests {
                      socket: socket ? server.socket : nil, interval: .seconds(1), timeout: timeout)
     }
 
-    static func makeProbe(_ config: GaleraConfig, board: HealthBoard = HealthBoard()) -> GaleraProbe {
-        GaleraProbe(config: config, address: IPAddress("127.0.0.1")!, board: board, clock: SystemClock(),
+    static func makeProbe(_ config: GaleraConfig, board: HealthBoard = HealthBoard()) -> GaleraMonitor {
+        GaleraMonitor(config: config, address: IPAddress("127.0.0.1")!, board: board, clock: SystemClock(),
                     logger: Logger(label: "hactl.galera.test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     /// Probes until the server answers (it may still be running its init file), bounded.
-    static func waitUntilAnswering(_ probe: GaleraProbe) async -> CheckResult {
+    static func waitUntilAnswering(_ probe: GaleraMonitor) async -> CheckResult {
         var result = await probe.probe()
         for _ in 0..<100 where result.reason != standaloneReason {
             try? await Task.sleep(for: .milliseconds(100))
@@ -36,7 +36,7 @@ struct MariaDBProbeTests {
 
     @Test("connects, reports, times out on SIGSTOP without blocking the caller, recovers on SIGCONT")
     func hungServer() async throws {
-        let server = try LocalMariaDB()
+        let server = try await LocalMariaDB.start()
         defer { server.stop() }
         let clock = SystemClock()
         let probe = Self.makeProbe(Self.config(server, timeout: .seconds(1)))
@@ -95,7 +95,7 @@ struct MariaDBProbeTests {
 
     @Test("the loop publishes to the board; a stopped server turns the entry critical while reads stay instant")
     func loopAndBoard() async throws {
-        let server = try LocalMariaDB()
+        let server = try await LocalMariaDB.start()
         defer { server.stop() }
         let clock = SystemClock()
         let board = HealthBoard()
@@ -105,7 +105,7 @@ struct MariaDBProbeTests {
 
         let running = Task { await probe.run() }
         defer { running.cancel() }
-        let reason = { board.read(GaleraProbe.checkName, now: clock.now)?.reason }
+        let reason = { board.read(GaleraMonitor.checkName, now: clock.now)?.reason }
         for _ in 0..<50 where reason() != Self.standaloneReason { try await Task.sleep(for: .milliseconds(20)) }
         #expect(reason() == Self.standaloneReason)
 
@@ -129,7 +129,7 @@ struct MariaDBProbeTests {
         #expect(after <= config.interval + config.timeout + .milliseconds(200))
         // A board read is a lock and a copy; the bound only leaves room for a loaded CI machine.
         #expect(slowestRead < .milliseconds(50))
-        #expect(board.read(GaleraProbe.checkName, now: clock.now)?.status == .critical)
+        #expect(board.read(GaleraMonitor.checkName, now: clock.now)?.status == .critical)
 
         server.signal(SIGCONT)
         let resumedAt = clock.now
@@ -143,7 +143,7 @@ struct MariaDBProbeTests {
 
     @Test("socket, refused port, wrong password and a missing password file")
     func connectionVariants() async throws {
-        let server = try LocalMariaDB()
+        let server = try await LocalMariaDB.start()
         defer { server.stop() }
         let viaSocket = Self.makeProbe(Self.config(server, socket: true))
         defer { viaSocket.shutdown() }
@@ -183,7 +183,7 @@ struct MariaDBProbeTests {
 
     @Test("the probe keeps one connection: the server's connection count does not grow with probes")
     func oneConnection() async throws {
-        let server = try LocalMariaDB()
+        let server = try await LocalMariaDB.start()
         defer { server.stop() }
         let probe = Self.makeProbe(Self.config(server))
         defer { probe.shutdown() }

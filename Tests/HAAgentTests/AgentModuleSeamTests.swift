@@ -141,7 +141,7 @@ struct AgentModuleSeamTests {
     }
 
     @Test func healthKeysAreTheBoardKeysTheModulesPublish() {
-        #expect(GaleraModule.probeKey.boardKey == GaleraProbe.checkName)
+        #expect(GaleraModule.probeKey.boardKey == GaleraMonitor.checkName)
         #expect(GaleraModule.writerKey.boardKey == GaleraWriterTracker.checkName)
         #expect(RabbitMQModule.probeKey.boardKey == MQProbe.checkName)
         #expect(HealthKey(.vip, "public").boardKey == "vip.public")

@@ -103,7 +103,7 @@ struct GaleraWriterTests {
                                           localSnapshot: {
                                               var status = Peers.primary
                                               status.clusterSize = flags.viewSize.withLock { $0 }
-                                              return GaleraProbe.Snapshot(status: status)
+                                              return GaleraMonitor.Snapshot(status: status)
                                           },
                                           fetch: peers.fetch)
         }
@@ -111,7 +111,7 @@ struct GaleraWriterTests {
         /// This node's own probe result on the board.
         func local(_ passing: Bool, reason: String = "donor/desynced") {
             let result: CheckResult = passing ? .passing(at: clock.now) : .critical(reason, at: clock.now)
-            board.publish(name: GaleraProbe.checkName, status: result.status, last: result, interval: .seconds(1))
+            board.publish(name: GaleraMonitor.checkName, status: result.status, last: result, interval: .seconds(1))
         }
 
         var endpoint: HealthBoard.Entry? { board.read(GaleraWriterTracker.checkName, now: clock.now) }

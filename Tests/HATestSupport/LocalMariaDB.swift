@@ -49,6 +49,17 @@ public final class LocalMariaDB {
         }
     }
 
+    /// ``init(initSQL:)`` on a thread of its own: installing, initialising and starting take seconds of
+    /// blocking calls, which must not hold one of the cooperative pool's few threads (on a 2-core box
+    /// that would starve the timers of every other test running meanwhile).
+    public static func start(initSQL: String = "") async throws -> LocalMariaDB {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try LocalMariaDB(initSQL: initSQL) })
+            }
+        }
+    }
+
     private func start(_ initSQL: String) throws {
         let sql = """
             CREATE USER IF NOT EXISTS 'hactl'@'127.0.0.1' IDENTIFIED BY '\(Self.password)';
@@ -199,3 +210,6 @@ public final class LocalMariaDB {
         return address
     }
 }
+
+// Handed from the starting thread to the test; then used by one test at a time.
+extension LocalMariaDB: @unchecked Sendable {}

@@ -1,5 +1,6 @@
 import Foundation
 import HACore
+import HATestSupport
 import Logging
 import Testing
 @testable import MQProbe
@@ -70,7 +71,7 @@ struct MQProbeDriverTests {
 
     @Test("a hung broker: critical exactly at the deadline, the caller resumes, the next probe reconnects")
     func hungBroker() async {
-        let h = Harness(FakeBroker(.hang, .pass))
+        let h = Harness(FakeBroker(.stall, .pass))
         h.api.set(.hang)
         let start = h.clock.now
         let pending = Task { await h.probe.probe() }
@@ -103,7 +104,7 @@ struct MQProbeDriverTests {
 
     @Test("only the round trip hangs: timeout at the deadline, naming what is missing")
     func roundTripHangs() async {
-        let h = Harness(FakeBroker(.hang))
+        let h = Harness(FakeBroker(.stall))
         let start = h.clock.now
         let pending = Task { await h.probe.probe() }
         await h.broker.until(hung: 1)
@@ -118,7 +119,7 @@ struct MQProbeDriverTests {
 
     @Test("a memory alarm decides at once: the blocked round trip is not waited for, nor abandoned")
     func memoryAlarmDecidesEarly() async {
-        let h = Harness(FakeBroker(.hang, .pass))
+        let h = Harness(FakeBroker(.stall, .pass))
         h.api.answer(MQManagement.localAlarmsPath, 503, CapturedPayloads.memoryAlarmLocalAlarms)
         h.api.answer("/api/nodes/rabbit%40ctl1", 200, CapturedPayloads.memoryAlarmNode)
         let pending = Task { await h.probe.probe() }
@@ -191,7 +192,7 @@ struct MQProbeDriverTests {
 
     @Test("at most maxStuckWorkers hung threads; beyond that the round trip fails at once")
     func stuckCap() async {
-        let h = Harness(FakeBroker(.hang))
+        let h = Harness(FakeBroker(.stall))
         for round in 1...MQProbe.maxStuckWorkers {
             let pending = Task { await h.probe.probe() }
             await h.broker.until(hung: round)
@@ -213,7 +214,7 @@ struct MQProbeDriverTests {
 
     @Test("cancelling a waiting caller returns at once and abandons the busy connection")
     func cancellation() async {
-        let h = Harness(FakeBroker(.hang))
+        let h = Harness(FakeBroker(.stall))
         let pending = Task { await h.probe.probe() }
         await h.broker.until(hung: 1)
         pending.cancel()
@@ -236,7 +237,7 @@ struct MQProbeDriverTests {
 
         // The broker hangs: with interval > timeout the second probe still gets timeout / 2, so its
         // deadline is start + 1.25s.
-        h.broker.script(.hang, .pass)
+        h.broker.script(.stall, .pass)
         h.api.set(.hang)
         h.clock.advance(by: .seconds(1))
         await h.broker.until(hung: 1)

@@ -13,7 +13,7 @@ struct GaleraModule: AgentModule {
     /// The designated-writer verdict (published by ``GaleraWriterTracker``).
     static let writerKey = HealthKey(.galera, "writer")
 
-    let probe: GaleraProbe?
+    let probe: GaleraMonitor?
     /// The local server's recovery actions.
     let control: GaleraNodeControl?
     /// The designated-writer choice (peers fetched with signed calls once attached).
@@ -22,7 +22,7 @@ struct GaleraModule: AgentModule {
     init(_ environment: ModuleEnvironment) {
         let config = environment.config, node = environment.node, nodeState = environment.nodeState
         let probe = config.galera.map {
-            GaleraProbe(config: $0, address: node.address, board: environment.board, clock: environment.clock,
+            GaleraMonitor(config: $0, address: node.address, board: environment.board, clock: environment.clock,
                         logger: environment.logger)
         }
         self.probe = probe
@@ -107,7 +107,7 @@ struct GaleraModule: AgentModule {
 
 extension AgentContext {
     /// The Galera probe when `galera:` was configured at start.
-    public var galera: GaleraProbe? { modules.first(GaleraModule.self)?.probe }
+    public var galera: GaleraMonitor? { modules.first(GaleraModule.self)?.probe }
     /// The local server's recovery actions when `galera:` was configured at start.
     public var galeraControl: GaleraNodeControl? { modules.first(GaleraModule.self)?.control }
     /// The designated-writer choice when `galera:` was configured at start.

@@ -34,9 +34,9 @@ enum GaleraRoutes {
         return try APIRoutes.jsonResponse(localReport(probe, context))
     }
 
-    static func localReport(_ probe: GaleraProbe, _ context: AgentContext) -> GaleraReport {
+    static func localReport(_ probe: GaleraMonitor, _ context: AgentContext) -> GaleraReport {
         let now = context.clock.now
-        let entry = context.board.read(GaleraProbe.checkName, now: now)
+        let entry = context.board.read(GaleraMonitor.checkName, now: now)
         let snapshot = probe.snapshot
         let passing = entry?.status == .passing
         return GaleraReport(
@@ -51,7 +51,7 @@ enum GaleraRoutes {
     /// The server runs when the machine says so (datadir lock, pid file, socket: ``ServerLiveness``)
     /// or the latest probe got an answer from it (a status read within the stale window). A hung
     /// server does not answer, but it holds the datadir: count a probe timeout as running too.
-    static func serverRunning(_ probe: GaleraProbe, _ control: GaleraNodeControl, _ context: AgentContext) -> (running: Bool, why: String) {
+    static func serverRunning(_ probe: GaleraMonitor, _ control: GaleraNodeControl, _ context: AgentContext) -> (running: Bool, why: String) {
         let evidence = control.liveness()
         if evidence.running { return (true, evidence.description) }
         let snapshot = probe.snapshot
@@ -65,7 +65,7 @@ enum GaleraRoutes {
 
     /// Why bootstrap must not run here, or nil: the local server runs, or a reachable peer reports a
     /// current Primary (asked with the signed peer call, bounded by the peer timeout).
-    static func bootstrapRefusal(_ probe: GaleraProbe, _ control: GaleraNodeControl, _ context: AgentContext) async -> String? {
+    static func bootstrapRefusal(_ probe: GaleraMonitor, _ control: GaleraNodeControl, _ context: AgentContext) async -> String? {
         let local = serverRunning(probe, control, context)
         if local.running { return BootstrapGuard.refusal(local: .init(signs: [local.why]), peers: [], statusWindow: .zero) }
         let others = context.config.controllers.filter { $0.name != context.node.name }

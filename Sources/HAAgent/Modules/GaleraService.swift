@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// ServiceGroup; its verdict goes to the board as `galera`, which `/health/galera` and the
 /// `galera` agent-check read.
 struct GaleraService: Service {
-    let probe: GaleraProbe
+    let probe: GaleraMonitor
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await probe.run() }

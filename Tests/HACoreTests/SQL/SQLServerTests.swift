@@ -37,7 +37,7 @@ struct SQLServerTests {
 
     @Test("bound parameters: hostile strings, NUL bytes, large values and every type round trip as data")
     func binding() async throws {
-        let server = try LocalMariaDB(initSQL: Self.grants)
+        let server = try await LocalMariaDB.start(initSQL: Self.grants)
         defer { server.stop() }
         let client = try await Self.client(server)
         defer { client.shutdown() }
@@ -107,7 +107,7 @@ struct SQLServerTests {
 
     @Test("errors: syntax, duplicate keys, placeholder count, type mismatch, wrong password (never shown)")
     func errors() async throws {
-        let server = try LocalMariaDB(initSQL: Self.grants)
+        let server = try await LocalMariaDB.start(initSQL: Self.grants)
         defer { server.stop() }
         let client = try await Self.client(server)
         defer { client.shutdown() }
@@ -156,7 +156,7 @@ struct SQLServerTests {
 
     @Test("transactions: commit is seen by a second connection, a thrown error rolls back, a killed connection reconnects")
     func transactions() async throws {
-        let server = try LocalMariaDB(initSQL: Self.grants)
+        let server = try await LocalMariaDB.start(initSQL: Self.grants)
         defer { server.stop() }
         let client = try await Self.client(server)
         defer { client.shutdown() }
@@ -221,7 +221,7 @@ struct SQLServerTests {
 
     @Test("a SIGSTOPped server: calls return a timeout at their deadline, stuck threads exit by the library timeout")
     func hungServer() async throws {
-        let server = try LocalMariaDB(initSQL: Self.grants)
+        let server = try await LocalMariaDB.start(initSQL: Self.grants)
         defer { server.stop() }
         let clock = SystemClock()
         let client = try await Self.client(server, timeout: .seconds(1))

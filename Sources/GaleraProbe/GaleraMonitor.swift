@@ -29,41 +29,21 @@ public enum GaleraProbeModule {
 /// Errors reconnect: a lost connection is replaced within the same probe, other failures on the
 /// next one. The password is read from `password_file` through ``SecretFile`` on every connect and is
 /// never logged or kept.
-public final class GaleraProbe: Sendable {
+public final class GaleraMonitor: Sendable {
     /// The health board entry this probe publishes.
     public static let checkName = GaleraProbeModule.name
     /// Abandoned (hung) workers allowed alive at once before probes stop starting new threads.
     public static let maxStuckWorkers = 4
 
     /// What the probe last saw, for `hactl galera status` and `/v1/status`.
-    public struct Snapshot: Sendable, Equatable {
-        /// The latest probe's result (also published to the board); `nil` before the first probe.
-        public var result: CheckResult?
-        /// The status read by the latest probe that could read one (it may be older than `result`).
-        public var status: GaleraStatus?
-        /// When `status` was read.
-        public var statusAt: MonotonicInstant?
-        /// How long the latest probe took (the timeout for one that timed out).
-        public var duration: Duration?
-
-        public init(result: CheckResult? = nil, status: GaleraStatus? = nil, statusAt: MonotonicInstant? = nil,
-                    duration: Duration? = nil) {
-            self.result = result
-            self.status = status
-            self.statusAt = statusAt
-            self.duration = duration
-        }
-    }
-
+    public typealias Snapshot = ProbeSnapshot<GaleraStatus>
 
     public let config: GaleraConfig
     public let target: GaleraTarget
-    private let board: HealthBoard
     private let clock: any HAClock
     private let logger: Logger
     private let open: GaleraWorker.Opener
-    private let snapshotState = Mutex(Snapshot())
-    private let workers = WorkerSlot<GaleraWorker>(maxStuck: GaleraProbe.maxStuckWorkers)
+    private let driver: ProbeDriver<GaleraStatus, GaleraWorker>
 
     /// A probe of the node at `address` (this node's controller address), or of `config.socket`.
     ///
@@ -81,10 +61,12 @@ public final class GaleraProbe: Sendable {
          open: @escaping GaleraWorker.Opener) {
         self.config = config
         self.target = target
-        self.board = board
         self.clock = clock
         self.logger = logger
         self.open = open
+        let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
+                             timeoutPrefix: GaleraVerdict.timeoutPrefix)
+        driver = ProbeDriver(loop: loop, board: board, clock: clock, logger: logger, maxStuckWorkers: Self.maxStuckWorkers)
     }
 
     deinit {
@@ -93,10 +75,10 @@ public final class GaleraProbe: Sendable {
     }
 
     /// The last probe's result and status; a copy under a lock, never waits on a probe.
-    public var snapshot: Snapshot { snapshotState.withLock { $0 } }
+    public var snapshot: Snapshot { driver.snapshot }
 
     /// Abandoned workers still stuck in libmariadb (diagnostics and tests).
-    public var stuckWorkers: Int { workers.stuck }
+    public var stuckWorkers: Int { driver.stuckWorkers }
 
     /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
     ///
@@ -110,19 +92,7 @@ public final class GaleraProbe: Sendable {
 
     /// One probe racing `deadline` (the loop's, see ``ProbeLoop/deadline(start:lastAnswered:timeout:)``).
     func probe(deadline: MonotonicInstant) async -> CheckResult {
-        let start = clock.now
-        guard let outcome = await attempt(start: start, deadline: deadline) else {
-            return .critical("probe cancelled", at: clock.now)
-        }
-        snapshotState.withLock { snapshot in
-            snapshot.result = outcome.result
-            snapshot.duration = outcome.result.at - start
-            if let status = outcome.status {
-                snapshot.status = status
-                snapshot.statusAt = outcome.result.at
-            }
-        }
-        return outcome.result
+        await driver.probe(deadline: deadline) { _, deadline in await attempt(deadline: deadline) }
     }
 
     /// Probes every `interval` and publishes each result to the board under ``checkName`` until the
@@ -132,21 +102,13 @@ public final class GaleraProbe: Sendable {
     /// by the next one at once if `interval` has already passed, so a hung server is re-probed on a
     /// fresh connection without delay.
     public func run() async {
-        let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
-                             timeoutPrefix: GaleraVerdict.timeoutPrefix)
-        await loop.run(board: board, clock: clock, logger: logger) { deadline in await probe(deadline: deadline) }
-        shutdown()
+        await driver.run { deadline in await probe(deadline: deadline) }
     }
 
     /// Retires the current worker: its thread closes the connection and exits (after the probe in
     /// hand, if any). Later probes start a new worker. Never blocks.
     public func shutdown() {
-        workers.retireCurrent()
-    }
-
-    private struct Outcome {
-        var result: CheckResult
-        var status: GaleraStatus?
+        driver.shutdown()
     }
 
     private enum RaceValue: Sendable {
@@ -156,43 +118,32 @@ public final class GaleraProbe: Sendable {
     }
 
     /// One probe against the deadline; `nil` when the calling task was cancelled.
-    private func attempt(start: MonotonicInstant, deadline: MonotonicInstant) async -> Outcome? {
-        guard let worker = currentWorker() else {
+    private func attempt(deadline: MonotonicInstant) async -> ProbeOutcome<GaleraStatus>? {
+        let worker = driver.currentWorker(metadata: ["galera.target": "\(target)"]) { generation, onExit in
+            GaleraWorker(generation: generation, open: open, onExit: onExit)
+        }
+        guard let worker else {
             let stuck = stuckWorkers
             logger.debug("galera probe skipped: earlier probes still stuck", metadata: ["galera.stuck": "\(stuck)"])
             let reason = GaleraVerdict.timeout(after: config.timeout).reason + "; \(stuck) earlier probes still stuck"
-            return Outcome(result: .critical(reason, at: clock.now))
+            return ProbeOutcome(result: .critical(reason, at: clock.now))
         }
         let race = DeadlineRace<RaceValue>()
         worker.submit { race.settle(.finished($0)) }
         switch await race.run(until: deadline, on: clock, timedOut: .timedOut, cancelled: .cancelled) {
         case .finished(.success(let status)):
             let verdict = GaleraVerdict.evaluate(status, config: config)
-            return Outcome(result: verdict.result(at: clock.now), status: status)
+            return ProbeOutcome(result: verdict.result(at: clock.now), status: status)
         case .finished(.failure(let error)):
             logger.debug("galera probe failed", metadata: ["galera.error": "\(error)", "galera.target": "\(target)"])
-            return Outcome(result: GaleraVerdict.failed(error).result(at: clock.now))
+            return ProbeOutcome(result: GaleraVerdict.failed(error).result(at: clock.now))
         case .timedOut:
-            abandon(worker)
+            driver.abandon(worker)
             logger.debug("galera probe timed out; connection abandoned", metadata: ["galera.target": "\(target)"])
-            return Outcome(result: GaleraVerdict.timeout(after: config.timeout).result(at: deadline))
+            return ProbeOutcome(result: GaleraVerdict.timeout(after: config.timeout).result(at: deadline))
         case .cancelled:
-            abandon(worker)
+            driver.abandon(worker)
             return nil
         }
-    }
-
-    /// The worker to probe on, started if there is none; `nil` while too many abandoned ones are stuck.
-    private func currentWorker() -> GaleraWorker? {
-        let (worker, created) = workers.current { generation, onExit in
-            GaleraWorker(generation: generation, open: open, onExit: onExit)
-        }
-        if created { logger.debug("galera probe worker started", metadata: ["galera.target": "\(target)"]) }
-        return worker
-    }
-
-    /// Leaves a worker whose probe did not return in time: it exits when libmariadb gives up.
-    private func abandon(_ worker: GaleraWorker) {
-        workers.abandon(worker)
     }
 }
