@@ -87,32 +87,6 @@ extension Agent {
     }
 }
 
-/// Runs a service; once graceful shutdown starts it gets `drain` to finish, then it is cancelled
-/// (for the HTTP server: requests still in flight are cut off).
-struct BoundedDrain<Wrapped: Service>: Service {
-    let service: Wrapped
-    let drain: Duration
-    let logger: Logger
-
-    func run() async throws {
-        let drain = self.drain
-        try await withThrowingTaskGroup(of: Bool.self) { tasks in
-            tasks.addTask { try await service.run(); return true }
-            tasks.addTask {
-                // Throws only when cancelled (the service finished first): then nothing to bound.
-                try await gracefulShutdown()
-                try await Task.sleep(for: drain)
-                return false
-            }
-            defer { tasks.cancelAll() }
-            guard let finished = try await tasks.next(), !finished else { return }
-            logger.warning("HTTP drain timed out; cancelling requests in flight", metadata: ["drain": .string("\(drain)")])
-            tasks.cancelAll()
-            while case .some(.some) = try? await tasks.next() {}
-        }
-    }
-}
-
 extension Agent {
     /// Where the API and the agent-check server listen: with `listen_address: controller` the
     /// controller address and the loopback of its family (local checks such as
@@ -126,16 +100,6 @@ extension Agent {
             return own == loopback ? [own] : [own, loopback]
         case .address(let address):
             return [address.description]
-        }
-    }
-}
-
-/// SIGHUP re-reads the config file (see `AgentContext.reload`).
-struct ConfigReloader: Service {
-    let context: AgentContext
-    func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            context.reload()
         }
     }
 }

@@ -32,37 +32,6 @@ public struct Hactl: AsyncParsableCommand {
     }
 }
 
-/// SPEC §2 exit codes.
-public enum ExitStatus {
-    public static let ok: Int32 = 0
-    public static let failed: Int32 = 1
-    public static let usage: Int32 = 2
-    public static let degraded: Int32 = 3
-    public static let unreachable: Int32 = 4
-}
-
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Cluster config file (else $HACTL_CONFIG, else /etc/hactl/cluster.yaml).", valueName: "file"))
-    var config: String?
-
-    var configPath: String {
-        config ?? ProcessInfo.processInfo.environment["HACTL_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/hactl/cluster.yaml"
-    }
-
-    /// Loads and validates the config; on errors prints every one and exits 2.
-    func loadConfig() throws -> ClusterConfig {
-        do { return try ClusterConfig.load(path: configPath) } catch {
-            printError(error.description)
-            throw ExitCode(ExitStatus.usage)
-        }
-    }
-}
-
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
-}
-
-struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
-    func run() { print("hactl \(HACoreVersion.string)") }
 }
