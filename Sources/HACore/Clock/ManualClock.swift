@@ -83,27 +83,33 @@ public final class ManualClock: HAClock {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
-    /// Yields until at least `count` tasks are parked in `sleep(until:)`.
+    /// Waits until at least `count` tasks are parked in `sleep(until:)`.
     ///
-    /// Bounded: gives up after `maxYields` yields and returns `false`, so a test that expects a sleeper
-    /// that never comes fails instead of hanging.
+    /// Bounded: yields, and gives up (returning `false`) after `maxYields` yields or `limit` of real
+    /// time, whichever comes first, so a test that expects a sleeper that never comes fails within a
+    /// stated bound instead of hanging. (Callers that pass a small `maxYields` to learn quickly that
+    /// the task they watch has finished instead keep that behaviour.)
     @discardableResult
-    public func waitForSleepers(_ count: Int, maxYields: Int = 1_000_000) async -> Bool {
-        for _ in 0..<maxYields {
-            if sleepers >= count { return true }
-            await Task.yield()
-        }
-        return sleepers >= count
+    public func waitForSleepers(_ count: Int, within limit: Duration = .seconds(10), maxYields: Int = 1_000_000) async -> Bool {
+        await Self.waitUntil(within: limit, maxLooks: maxYields) { self.sleepers >= count }
     }
 
-    /// Yields until the parked sleepers' deadlines are exactly `deadlines` (in order): how a test
-    /// knows a loop is now waiting where it should. Bounded like ``waitForSleepers(_:maxYields:)``.
+    /// Waits until the parked sleepers' deadlines are exactly `deadlines` (in order): how a test
+    /// knows a loop is now waiting where it should. Bounded like ``waitForSleepers(_:within:maxYields:)``.
     @discardableResult
-    public func waitForDeadlines(_ deadlines: [MonotonicInstant], maxYields: Int = 1_000_000) async -> Bool {
-        for _ in 0..<maxYields {
-            if self.deadlines == deadlines { return true }
+    public func waitForDeadlines(_ deadlines: [MonotonicInstant], within limit: Duration = .seconds(10),
+                                 maxYields: Int = 1_000_000) async -> Bool {
+        await Self.waitUntil(within: limit, maxLooks: maxYields) { self.deadlines == deadlines }
+    }
+
+    private static func waitUntil(within limit: Duration, maxLooks: Int, _ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        var looks = 0
+        while !condition() {
+            guard looks < maxLooks, ContinuousClock.now < deadline, !Task.isCancelled else { return condition() }
+            looks += 1
             await Task.yield()
         }
-        return self.deadlines == deadlines
+        return true
     }
 }
