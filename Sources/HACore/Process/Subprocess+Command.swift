@@ -9,6 +9,10 @@ extension Subprocess {
     /// among them, go on stdin as `key=value` lines (``keyValueLines(_:)``), never in argv (readable
     /// by every user in /proc/PID/cmdline) nor in the environment (/proc/PID/environ, inherited by
     /// everything the agent starts).
+    ///
+    /// stdout and stderr are pipes, read until the child exits: something the command leaves running
+    /// in the background that keeps writing to them afterwards gets EPIPE (or dies of SIGPIPE). To
+    /// start a daemon, use `spawn(_:stdout:stderr:)` with files, as the lab scripts do.
     public struct Command: Sendable {
         /// The program and its arguments; looked up on PATH through /usr/bin/env unless absolute.
         public var argv: [String]
