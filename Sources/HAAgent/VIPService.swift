@@ -100,16 +100,22 @@ enum VIPHandover {
     }
 
     static func waitUntilReleased(_ context: AgentContext, engine: VRRPEngine, vip: String) async -> Bool {
-        let deadline = ContinuousClock.now + releaseTimeout(advertInterval: engine.advertInterval(of: vip) ?? .seconds(1))
-        while ContinuousClock.now < deadline, !Task.isCancelled {
-            if !engine.holds(vip) {
-                // Demoted: the engine keeps the addresses for its release grace; let it run out
-                // before a stop, which would release them at once.
-                try? await Task.sleep(for: VRRPEngine.releaseGrace + .milliseconds(20))
+        await waitUntilReleased(holds: { engine.holds(vip) }, advertInterval: engine.advertInterval(of: vip) ?? .seconds(1),
+                                clock: context.clock)
+    }
+
+    /// Polls `holds` every 10 ms on `clock` until it is false (then lets the engine's release grace run
+    /// out, since a stop would release the addresses at once) or ``releaseTimeout(advertInterval:)``
+    /// passes. True when released. Cancellation ends the wait early.
+    static func waitUntilReleased(holds: () -> Bool, advertInterval: Duration, clock: any HAClock) async -> Bool {
+        let deadline = clock.now + releaseTimeout(advertInterval: advertInterval)
+        while clock.now < deadline, !Task.isCancelled {
+            if !holds() {
+                try? await clock.sleep(for: VRRPEngine.releaseGrace + .milliseconds(20))
                 return true
             }
-            try? await Task.sleep(for: .milliseconds(10))
+            try? await clock.sleep(for: .milliseconds(10))
         }
-        return !engine.holds(vip)
+        return !holds()
     }
 }
