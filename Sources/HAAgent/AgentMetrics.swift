@@ -70,18 +70,6 @@ public struct AgentMetrics: Sendable {
             labels: [("module", module)])
     }
 
-    var rabbitmqRoundTrip: Gauge {
-        registry.makeGauge(descriptor: MetricNameDescriptor(
-            metricName: "hactl_rabbitmq_round_trip", unitName: "seconds",
-            helpText: "Publish-to-delivery time of the last AMQP round trip (absent value: 0)"))
-    }
-
-    var galeraLastCommitted: Gauge {
-        registry.makeGauge(descriptor: MetricNameDescriptor(
-            metricName: "hactl_galera_last_committed", unitName: "",
-            helpText: "wsrep_last_committed of the last status read"))
-    }
-
     func checkStatus(_ name: String) -> Gauge {
         registry.makeGauge(
             descriptor: MetricNameDescriptor(metricName: "hactl_check_status", unitName: "",

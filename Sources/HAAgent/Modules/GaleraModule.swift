@@ -2,6 +2,7 @@ import Foundation
 import GaleraProbe
 import HACore
 import Hummingbird
+import Prometheus
 
 /// The Galera module (`galera:`): the probe, the designated-writer tracker and the recovery actions;
 /// `/health/galera`, `/health/galera/writer`, the agent-check words `galera` and `galera-writer`,
@@ -112,4 +113,13 @@ extension AgentContext {
     public var galeraControl: GaleraNodeControl? { modules.first(GaleraModule.self)?.control }
     /// The designated-writer choice when `galera:` was configured at start.
     var galeraWriter: GaleraWriterTracker? { modules.first(GaleraModule.self)?.writer }
+}
+
+extension AgentMetrics {
+    /// Set at scrape time by ``GaleraModule/refreshGauges(_:)``.
+    var galeraLastCommitted: Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "hactl_galera_last_committed", unitName: "",
+            helpText: "wsrep_last_committed of the last status read"))
+    }
 }

@@ -1,5 +1,6 @@
 import HACore
 import Hummingbird
+import Prometheus
 import MQProbe
 
 /// The RabbitMQ module (`rabbitmq:`): the probe, `/health/rabbitmq`, the agent-check word
@@ -61,4 +62,13 @@ struct RabbitMQModule: AgentModule {
 extension AgentContext {
     /// The RabbitMQ probe when `rabbitmq:` was configured at start.
     public var rabbitmq: MQProbe? { modules.first(RabbitMQModule.self)?.probe }
+}
+
+extension AgentMetrics {
+    /// Set at scrape time by ``RabbitMQModule/refreshGauges(_:)``.
+    var rabbitmqRoundTrip: Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "hactl_rabbitmq_round_trip", unitName: "seconds",
+            helpText: "Publish-to-delivery time of the last AMQP round trip (absent value: 0)"))
+    }
 }
