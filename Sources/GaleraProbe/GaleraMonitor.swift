@@ -29,7 +29,10 @@ public enum GaleraProbeModule {
 /// Errors reconnect: a lost connection is replaced within the same probe, other failures on the
 /// next one. The password is read from `password_file` through ``SecretFile`` on every connect and is
 /// never logged or kept.
-public final class GaleraMonitor: Sendable {
+///
+/// A ``ProbeDriver``: the base keeps the worker slot, the snapshot, the recorded probe and the loop;
+/// this class adds only its ``attempt(deadline:)``.
+public final class GaleraMonitor: ProbeDriver<GaleraStatus, GaleraWorker>, @unchecked Sendable {
     /// The health board entry this probe publishes.
     public static let checkName = GaleraProbeModule.name
     /// Abandoned (hung) workers allowed alive at once before probes stop starting new threads.
@@ -40,10 +43,7 @@ public final class GaleraMonitor: Sendable {
 
     public let config: GaleraConfig
     public let target: GaleraTarget
-    private let clock: any HAClock
-    private let logger: Logger
     private let open: GaleraWorker.Opener
-    private let driver: ProbeDriver<GaleraStatus, GaleraWorker>
 
     /// A probe of the node at `address` (this node's controller address), or of `config.socket`.
     ///
@@ -61,54 +61,10 @@ public final class GaleraMonitor: Sendable {
          open: @escaping GaleraWorker.Opener) {
         self.config = config
         self.target = target
-        self.clock = clock
-        self.logger = logger
         self.open = open
         let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
                              timeoutPrefix: GaleraVerdict.timeoutPrefix)
-        driver = ProbeDriver(loop: loop, board: board, clock: clock, logger: logger, maxStuckWorkers: Self.maxStuckWorkers)
-    }
-
-    deinit {
-        // A forgotten probe must not leave its thread and connection behind.
-        shutdown()
-    }
-
-    /// The last probe's result and status; a copy under a lock, never waits on a probe.
-    public var snapshot: Snapshot { driver.snapshot }
-
-    /// Abandoned workers still stuck in libmariadb (diagnostics and tests).
-    public var stuckWorkers: Int { driver.stuckWorkers }
-
-    /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
-    ///
-    /// Returns within `timeout` (on the injected clock) whatever the server does. Cancelling the
-    /// calling task returns critical `probe cancelled` at once and records nothing. Safe to call
-    /// concurrently with ``run()``: probes share the worker and queue on it, each with its own deadline.
-    @discardableResult
-    public func probe() async -> CheckResult {
-        await probe(deadline: clock.now + config.timeout)
-    }
-
-    /// One probe racing `deadline` (the loop's, see ``ProbeLoop/deadline(start:lastAnswered:timeout:)``).
-    func probe(deadline: MonotonicInstant) async -> CheckResult {
-        await driver.probe(deadline: deadline) { _, deadline in await attempt(deadline: deadline) }
-    }
-
-    /// Probes every `interval` and publishes each result to the board under ``checkName`` until the
-    /// calling task is cancelled; then retires the worker and returns.
-    ///
-    /// The entry is registered first (critical "no result yet"). A probe that times out is followed
-    /// by the next one at once if `interval` has already passed, so a hung server is re-probed on a
-    /// fresh connection without delay.
-    public func run() async {
-        await driver.run { deadline in await probe(deadline: deadline) }
-    }
-
-    /// Retires the current worker: its thread closes the connection and exits (after the probe in
-    /// hand, if any). Later probes start a new worker. Never blocks.
-    public func shutdown() {
-        driver.shutdown()
+        super.init(loop: loop, board: board, clock: clock, logger: logger, maxStuckWorkers: Self.maxStuckWorkers)
     }
 
     private enum RaceValue: Sendable {
@@ -118,8 +74,8 @@ public final class GaleraMonitor: Sendable {
     }
 
     /// One probe against the deadline; `nil` when the calling task was cancelled.
-    private func attempt(deadline: MonotonicInstant) async -> ProbeOutcome<GaleraStatus>? {
-        let worker = driver.currentWorker(metadata: ["galera.target": "\(target)"]) { generation, onExit in
+    override public func attempt(deadline: MonotonicInstant) async -> ProbeOutcome<GaleraStatus>? {
+        let worker = currentWorker(metadata: ["galera.target": "\(target)"]) { generation, onExit in
             GaleraWorker(generation: generation, open: open, onExit: onExit)
         }
         guard let worker else {
@@ -138,11 +94,11 @@ public final class GaleraMonitor: Sendable {
             logger.debug("galera probe failed", metadata: ["galera.error": "\(error)", "galera.target": "\(target)"])
             return ProbeOutcome(result: GaleraVerdict.failed(error).result(at: clock.now))
         case .timedOut:
-            driver.abandon(worker)
+            abandon(worker)
             logger.debug("galera probe timed out; connection abandoned", metadata: ["galera.target": "\(target)"])
             return ProbeOutcome(result: GaleraVerdict.timeout(after: config.timeout).result(at: deadline))
         case .cancelled:
-            driver.abandon(worker)
+            abandon(worker)
             return nil
         }
     }

@@ -8,12 +8,13 @@ import HACore
 /// Lifetime: ``retire()`` makes the thread close its session and exit once the probe in hand (if
 /// any) returns; probes still queued are dropped (their callers have their own deadlines). A worker
 /// stuck in a hung server is retired and left behind; it exits when libmariadb's own timeouts fire.
-final class GaleraWorker: RetirableWorker {
+/// Public only as the ``ProbeDriver`` base's type parameter: nothing outside the module can make or use one.
+public final class GaleraWorker: RetirableWorker {
     typealias Opener = @Sendable () throws(GaleraError) -> any GaleraSession
     typealias Completion = @Sendable (Result<GaleraStatus, GaleraError>) -> Void
 
     /// Distinguishes this worker from its predecessors (thread name `hactl-galera-N`).
-    let generation: Int
+    public let generation: Int
     private let thread: MailboxThread<Completion>
 
     /// Starts the thread at once; it sleeps until the first ``submit(_:)`` and connects then.
@@ -29,7 +30,7 @@ final class GaleraWorker: RetirableWorker {
     func submit(_ completion: @escaping Completion) { thread.submit(completion) }
 
     /// Asks the thread to close its session and exit after the probe in hand. Never blocks; idempotent.
-    func retire() { thread.retire() }
+    public func retire() { thread.retire() }
 
     /// The worker thread's state: the one session, confined to that thread.
     private struct Handler: MailboxHandler {

@@ -31,7 +31,10 @@ public enum MQProbeModule {
 ///
 /// The passwords are read from their files through ``SecretFile`` on every AMQP connect and once per
 /// probe for the management API; they are never logged or kept.
-public final class MQProbe: Sendable {
+///
+/// A ``ProbeDriver``: the base keeps the worker slot, the snapshot, the recorded probe and the loop;
+/// this class adds only its ``attempt(deadline:)``.
+public final class MQProbe: ProbeDriver<MQStatus, MQWorker>, @unchecked Sendable {
     /// The health board entry this probe publishes (also the agent-check word and `/health/rabbitmq`).
     public static let checkName = "rabbitmq"
     /// Abandoned (hung) workers allowed alive at once before probes stop starting new threads.
@@ -46,12 +49,9 @@ public final class MQProbe: Sendable {
     public let node: String
     public let target: AMQPTarget
     private let management: MQManagement
-    private let clock: any HAClock
-    private let logger: Logger
     private let open: MQWorker.Opener
     /// Probes started, for the round trips' message ids.
     private let probes = Mutex<UInt64>(0)
-    private let driver: ProbeDriver<MQStatus, MQWorker>
 
     /// A probe of `controller`'s node, whose controller address is `address`: AMQP on `amqp.port` and
     /// the management API on `management.port` there, both over TCP.
@@ -79,60 +79,16 @@ public final class MQProbe: Sendable {
         self.node = management.node
         self.target = target
         self.management = management
-        self.clock = clock
-        self.logger = logger
         self.open = open
         let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
                              timeoutPrefix: MQVerdict.timeoutPrefix, metadata: ["rabbitmq.node": "\(management.node)"])
-        driver = ProbeDriver(loop: loop, board: board, clock: clock, logger: logger, maxStuckWorkers: Self.maxStuckWorkers)
-    }
-
-    deinit {
-        // A forgotten probe must not leave its thread and connection behind.
-        shutdown()
-    }
-
-    /// The last probe's result and status; a copy under a lock, never waits on a probe.
-    public var snapshot: Snapshot { driver.snapshot }
-
-    /// Abandoned workers still stuck in librabbitmq (diagnostics and tests).
-    public var stuckWorkers: Int { driver.stuckWorkers }
-
-    /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
-    ///
-    /// Returns within `timeout` (on the injected clock) whatever the broker does. Cancelling the
-    /// calling task returns critical `probe cancelled` at once and records nothing. Safe to call
-    /// concurrently with ``run()``: round trips share the worker and queue on it, each probe with its
-    /// own deadline.
-    @discardableResult
-    public func probe() async -> CheckResult {
-        await probe(deadline: clock.now + config.timeout)
-    }
-
-    /// One probe racing `deadline` (the loop's, see ``ProbeLoop/deadline(start:lastAnswered:timeout:)``).
-    func probe(deadline: MonotonicInstant) async -> CheckResult {
-        await driver.probe(deadline: deadline) { _, deadline in await attempt(deadline: deadline) }
-    }
-
-    /// Probes every `interval` and publishes each result to the board under ``checkName`` until the
-    /// calling task is cancelled; then retires the worker and returns.
-    ///
-    /// The entry is registered first (critical "no result yet"). A probe that times out is followed
-    /// by the next one at once if `interval` has already passed.
-    public func run() async {
-        await driver.run { deadline in await probe(deadline: deadline) }
-    }
-
-    /// Retires the current worker: its thread closes the connection and exits (after the round trip
-    /// in hand, if any). Later probes start a new worker. Never blocks.
-    public func shutdown() {
-        driver.shutdown()
+        super.init(loop: loop, board: board, clock: clock, logger: logger, maxStuckWorkers: Self.maxStuckWorkers)
     }
 
     // MARK: - One probe
 
     /// One probe against the deadline; `nil` when the calling task was cancelled.
-    private func attempt(deadline: MonotonicInstant) async -> ProbeOutcome<MQStatus>? {
+    override public func attempt(deadline: MonotonicInstant) async -> ProbeOutcome<MQStatus>? {
         let collector = MQProbeCollector(timeout: config.timeout)
         let worker = startRoundTrip(collector, deadline: deadline)
         let calls = startManagement(collector, deadline: deadline)
@@ -140,7 +96,7 @@ public final class MQProbe: Sendable {
         let observation = collector.close()
         for call in calls { call.cancel() }
         // A worker whose round trip has not come back is busy past its caller: leave it behind.
-        if let worker, observation.roundTrip == nil, end != .decided { driver.abandon(worker) }
+        if let worker, observation.roundTrip == nil, end != .decided { abandon(worker) }
         switch end {
         case .cancelled:
             return nil
@@ -166,7 +122,7 @@ public final class MQProbe: Sendable {
             count &+= 1
             return "hactl-\(count)-\(UInt64.random(in: 0...UInt64.max))"
         }
-        let worker = driver.currentWorker(metadata: ["rabbitmq.target": "\(target)"]) { generation, onExit in
+        let worker = currentWorker(metadata: ["rabbitmq.target": "\(target)"]) { generation, onExit in
             MQWorker(generation: generation, open: open, onExit: onExit)
         }
         guard let worker else {

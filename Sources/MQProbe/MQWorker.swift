@@ -12,7 +12,8 @@ import HACore
 /// (if any) returns; jobs still queued are dropped (their callers have their own deadlines). A worker
 /// stuck on a hung broker is retired and left behind; it exits when its own deadline-bounded waits
 /// give up.
-final class MQWorker: RetirableWorker {
+/// Public only as the ``ProbeDriver`` base's type parameter: nothing outside the module can make or use one.
+public final class MQWorker: RetirableWorker {
     /// Opens a session, bounded by the deadline.
     typealias Opener = @Sendable (ContinuousClock.Instant) throws(MQError) -> any MQSession
     typealias Completion = @Sendable (Result<MQRoundTrip, MQError>) -> Void
@@ -24,7 +25,7 @@ final class MQWorker: RetirableWorker {
     }
 
     /// Distinguishes this worker from its predecessors (thread name `hactl-rabbitmq-N`).
-    let generation: Int
+    public let generation: Int
     private let thread: MailboxThread<Job>
 
     /// Starts the thread at once; it sleeps until the first ``submit(_:)`` and connects then.
@@ -39,7 +40,7 @@ final class MQWorker: RetirableWorker {
     func submit(_ job: Job) { thread.submit(job) }
 
     /// Asks the thread to close its session and exit after the job in hand. Never blocks; idempotent.
-    func retire() { thread.retire() }
+    public func retire() { thread.retire() }
 
     /// The worker thread's state: the one session, confined to that thread.
     private struct Handler: MailboxHandler {

@@ -94,9 +94,26 @@ public final class LocalMariaDB {
         throw LocalMariaDBError("mariadbd did not listen on 127.0.0.1:\(port) within 60s: \(log("error.log"))")
     }
 
+    /// Sends `number` to the server. For SIGSTOP, returns once every thread of it is stopped (state
+    /// `T` in /proc, bounded at 2 s): `kill` only queues the stop, and a query sent in that window
+    /// could still be answered.
     public func signal(_ number: Int32) {
         guard pid > 0 else { return }
         kill(pid, number)
+        guard number == SIGSTOP else { return }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline, !allThreadsStopped() { usleep(1_000) }
+    }
+
+    private func allThreadsStopped() -> Bool {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        guard !tasks.isEmpty else { return false }
+        return tasks.allSatisfy { task in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            // "pid (comm) S ...": the state follows the command name's closing parenthesis.
+            return stat[close...].dropFirst(2).first == "T"
+        }
     }
 
     /// Kills the server by PID (kill -9, as a crash) and reaps it; the datadir, socket file and pid

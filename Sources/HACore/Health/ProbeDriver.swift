@@ -37,22 +37,28 @@ public struct ProbeOutcome<Status: Sendable>: Sendable {
     }
 }
 
-/// The part every module probe shares: its worker slot (the current worker thread and the abandoned
-/// ones stuck in a hung server), its snapshot, one recorded probe, and the loop that publishes to
-/// the board. The module supplies only the attempt: what one probe asks its worker (and anything
-/// else) and how it decides, racing the deadline it is given.
+/// The base of every module probe (Galera, RabbitMQ): its worker slot (the current worker thread and
+/// the abandoned ones stuck in a hung server), its snapshot, one recorded probe, and the loop that
+/// publishes to the board. A module probe subclasses it and overrides only ``attempt(deadline:)``:
+/// what one probe asks its worker (and anything else) and how it decides, racing the deadline.
 ///
-/// Threading: `Sendable`; the snapshot is behind a `Mutex` (``snapshot`` is a lock and a copy, never
-/// waits on a probe), the workers behind the ``WorkerSlot``'s.
-public final class ProbeDriver<Status: Sendable & Equatable, Worker: RetirableWorker>: Sendable {
+/// Threading: `Sendable` (hence `@unchecked` on a class meant for subclassing: every stored property
+/// is a `let` of a Sendable type, and subclasses must keep it so). The snapshot is behind a `Mutex`
+/// (``snapshot`` is a lock and a copy, never waits on a probe), the workers behind the
+/// ``WorkerSlot``'s.
+///
+/// Lifetime: a released probe retires its worker (``shutdown()`` in deinit), so a forgotten probe
+/// does not leave its thread and connection behind.
+open class ProbeDriver<Status: Sendable & Equatable, Worker: RetirableWorker>: @unchecked Sendable {
     /// The board entry, interval, timeout and timeout prefix.
     public let loop: ProbeLoop
+    public let clock: any HAClock
+    public let logger: Logger
     private let board: HealthBoard
-    private let clock: any HAClock
-    private let logger: Logger
     private let workers: WorkerSlot<Worker>
     private let state = Mutex(ProbeSnapshot<Status>())
 
+    /// Nothing starts until the first probe.
     public init(loop: ProbeLoop, board: HealthBoard, clock: any HAClock, logger: Logger, maxStuckWorkers: Int) {
         self.loop = loop
         self.board = board
@@ -61,7 +67,17 @@ public final class ProbeDriver<Status: Sendable & Equatable, Worker: RetirableWo
         workers = WorkerSlot(maxStuck: maxStuckWorkers)
     }
 
-    /// The last probe's result and status; a copy under a lock.
+    deinit {
+        shutdown()
+    }
+
+    /// One probe: the module's work, racing `deadline` on ``clock``; nil when the calling task was
+    /// cancelled. Subclasses override it; the base has no probe of its own.
+    open func attempt(deadline: MonotonicInstant) async -> ProbeOutcome<Status>? {
+        preconditionFailure("\(type(of: self)) must override attempt(deadline:)")
+    }
+
+    /// The last probe's result and status; a copy under a lock, never waits on a probe.
     public var snapshot: ProbeSnapshot<Status> { state.withLock { $0 } }
 
     /// Abandoned workers still stuck in their server (diagnostics and tests).
@@ -87,14 +103,21 @@ public final class ProbeDriver<Status: Sendable & Equatable, Worker: RetirableWo
         workers.retireCurrent()
     }
 
-    /// Runs `attempt(start, deadline)` and records its outcome in ``snapshot`` (not on the board:
-    /// ``run(probe:)`` publishes). An attempt that returns nil was cancelled: critical
-    /// `probe cancelled`, nothing recorded.
-    public func probe(deadline: MonotonicInstant,
-                      attempt: (_ start: MonotonicInstant, _ deadline: MonotonicInstant) async -> ProbeOutcome<Status>?) async
-        -> CheckResult {
+    /// Runs one probe now and records it in ``snapshot`` (not on the board: ``run()`` publishes).
+    ///
+    /// Returns within the timeout (on the injected clock) whatever the server does. Cancelling the
+    /// calling task returns critical `probe cancelled` at once and records nothing. Safe to call
+    /// concurrently with ``run()``: probes share the worker and queue on it, each with its own deadline.
+    @discardableResult
+    public func probe() async -> CheckResult {
+        await probe(deadline: clock.now + loop.timeout)
+    }
+
+    /// One probe racing `deadline` (the loop's, see ``ProbeLoop/deadline(start:lastAnswered:timeout:)``),
+    /// recorded in ``snapshot``.
+    public func probe(deadline: MonotonicInstant) async -> CheckResult {
         let start = clock.now
-        guard let outcome = await attempt(start, deadline) else {
+        guard let outcome = await attempt(deadline: deadline) else {
             return .critical("probe cancelled", at: clock.now)
         }
         state.withLock { snapshot in
@@ -109,10 +132,14 @@ public final class ProbeDriver<Status: Sendable & Equatable, Worker: RetirableWo
         return outcome.result
     }
 
-    /// Probes every interval and publishes each result to the board until the calling task is
-    /// cancelled (see ``ProbeLoop``); then retires the worker and returns.
-    public func run(probe: (_ deadline: MonotonicInstant) async -> CheckResult) async {
-        await loop.run(board: board, clock: clock, logger: logger, probe: probe)
+    /// Probes every interval and publishes each result to the board under the loop's name until the
+    /// calling task is cancelled; then retires the worker and returns.
+    ///
+    /// The entry is registered first (critical "no result yet"). A probe that times out is followed
+    /// by the next one at once if the interval has already passed, so a hung server is re-probed on
+    /// a fresh connection without delay.
+    public func run() async {
+        await loop.run(board: board, clock: clock, logger: logger) { deadline in await probe(deadline: deadline) }
         shutdown()
     }
 }
