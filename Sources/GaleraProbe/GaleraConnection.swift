@@ -25,11 +25,6 @@ protocol GaleraSession: AnyObject {
 
 /// The probe's session: a HACore ``MariaDBConnection``, confined to the probe's worker thread.
 extension MariaDBConnection: GaleraSession {
-    /// Connects and authenticates (blocking), with the probe's errors.
-    static func galera(_ target: GaleraTarget) throws(GaleraError) -> MariaDBConnection {
-        do { return try MariaDBConnection(target: target) } catch { throw GaleraError(error) }
-    }
-
     func readStatus() throws(GaleraError) -> GaleraStatus {
         let status = try rows(GaleraStatus.statusQuery)
         let variables = try rows(GaleraStatus.variablesQuery)
@@ -39,8 +34,7 @@ extension MariaDBConnection: GaleraSession {
     /// Runs one statement (text protocol: one round trip) and returns its first two columns as
     /// (name, value) rows; NULL reads as "".
     func rows(_ sql: String) throws(GaleraError) -> [(name: String, value: String)] {
-        let rows: [SQLRow]
-        do { rows = try textQuery(sql) } catch { throw GaleraError(error) }
+        let rows = try textQuery(sql)
         guard let first = rows.first, first.values.count >= 2 else { return [] }
         return rows.map { row in (Self.text(row.values[0]), Self.text(row.values[1])) }
     }
@@ -48,17 +42,5 @@ extension MariaDBConnection: GaleraSession {
     private static func text(_ value: SQLValue) -> String {
         if case .string(let text) = value { return text }
         return ""
-    }
-}
-
-extension GaleraError {
-    /// The probe's view of a SQL target error: the same stage, code, SQL state and message.
-    init(_ error: SQLError) {
-        let stage: Stage = switch error.stage {
-        case .password: .password
-        case .connect: .connect
-        case .query, .timeout, .decode: .query
-        }
-        self.init(stage: stage, code: error.code, sqlState: error.sqlState, message: error.message)
     }
 }

@@ -53,7 +53,7 @@ public final class GaleraMonitor: ProbeDriver<GaleraStatus, GaleraWorker>, @unch
                             logger: Logger) {
         let target = GaleraTarget(config: config, address: address)
         self.init(config: config, target: target, board: board, clock: clock, logger: logger) { () throws(GaleraError) in
-            try MariaDBConnection.galera(target)
+            try MariaDBConnection(target: target)
         }
     }
 

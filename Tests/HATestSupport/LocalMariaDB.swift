@@ -19,6 +19,7 @@ public struct LocalMariaDBError: Error, CustomStringConvertible {
 public final class LocalMariaDB {
     public static let mariadbd = "/usr/sbin/mariadbd"
     public static let installDB = "/usr/bin/mariadb-install-db"
+    private static let installLock = NSLock()
     public static let password = "hactl-test-\(UInt32.random(in: 0...UInt32.max))"
 
     /// Root, and mariadbd installed or installable.
@@ -73,6 +74,10 @@ public final class LocalMariaDB {
         try run([Self.chownPath, "-R", "mysql:mysql", directory])
         // The password file stays root's, 0600, as /etc/hactl/galera.pass would be.
         chown(passwordFile, 0, 0)
+        // One datadir initialisation at a time in this process: suites start servers in parallel,
+        // and concurrent mariadb-install-db runs on a small box were seen to fail.
+        Self.installLock.lock()
+        defer { Self.installLock.unlock() }
         try run([Self.installDB, "--no-defaults", "--user=mysql", "--datadir=\(directory)/data",
                  "--auth-root-authentication-method=socket", "--skip-test-db"], log: directory + "/install.log")
         pid = try Self.spawn([Self.mariadbd, "--no-defaults", "--user=mysql", "--datadir=\(directory)/data",
