@@ -66,10 +66,7 @@ struct GaleraProbeDriverTests {
         #expect(h.probe.snapshot.status == Self.desynced)
 
         // When the hung call returns, its thread closes the abandoned connection and exits.
-        h.node.release()
-        await h.node.until(closes: 1)
-        await waitForNoStuckWorkers(h.probe)
-        #expect(h.probe.stuckWorkers == 0)
+        #expect(await ProbeDriverScenarios.releaseStuckWorkers(h.probe, server: h.node, count: 1))
         h.probe.shutdown()
         await h.node.until(closes: 2)
     }
@@ -96,10 +93,7 @@ struct GaleraProbeDriverTests {
         await h.clock.waitForSleepers(1)
         h.clock.advance(by: .seconds(2))
         #expect(await pending.value.reason == "probe timeout after 2s")
-        h.node.release()
-        await h.node.until(closes: 1)
-        await waitForNoStuckWorkers(h.probe)
-        #expect(h.probe.stuckWorkers == 0)
+        #expect(await ProbeDriverScenarios.releaseStuckWorkers(h.probe, server: h.node, count: 1))
         #expect(h.node.opens == 1)
         #expect(await h.probe.probe().status == .passing)
         #expect(h.node.opens == 2)
@@ -146,20 +140,14 @@ struct GaleraProbeDriverTests {
     @Test("at most maxStuckWorkers hung threads; beyond that probes fail at once without a new thread")
     func stuckCap() async {
         let h = Harness(FakeNode(.hang(Self.synced)))
-        for round in 1...GaleraMonitor.maxStuckWorkers {
-            let pending = Task { await h.probe.probe() }
-            await h.node.until(hung: round)
-            await h.clock.waitForSleepers(1)
-            h.clock.advance(by: .seconds(2))
-            #expect(await pending.value.reason == "probe timeout after 2s")
-        }
-        #expect(h.probe.stuckWorkers == GaleraMonitor.maxStuckWorkers)
-        let refused = await h.probe.probe()
-        #expect(refused == .critical("probe timeout after 2s; 4 earlier probes still stuck", at: h.clock.now))
-        #expect(h.node.opens == GaleraMonitor.maxStuckWorkers)
-        for _ in 1...GaleraMonitor.maxStuckWorkers { h.node.release() }
-        await h.node.until(closes: GaleraMonitor.maxStuckWorkers)
-        await waitForNoStuckWorkers(h.probe)
+        let max = GaleraMonitor.maxStuckWorkers
+        let seen = await ProbeDriverScenarios.fillStuckWorkers(h.probe, server: h.node, clock: h.clock, maxStuck: max,
+                                                               timeout: .seconds(2))
+        #expect(seen.timeoutReasons == Array(repeating: "probe timeout after 2s", count: max))
+        #expect(seen.stuck == max)
+        #expect(seen.refused == .critical("probe timeout after 2s; 4 earlier probes still stuck", at: seen.refusedAt ?? .zero))
+        #expect(seen.opens == max)
+        #expect(await ProbeDriverScenarios.releaseStuckWorkers(h.probe, server: h.node, count: max))
         h.node.script(.answer(Self.synced))
         #expect(await h.probe.probe().status == .passing)
         h.probe.shutdown()
@@ -256,10 +244,5 @@ struct GaleraProbeDriverTests {
         let entry = h.board.read("galera", now: h.clock.now)
         #expect(entry?.status == .critical)
         #expect(entry?.reason == HealthBoard.staleReason)
-    }
-
-    /// Abandoned threads report their exit just after closing; a bounded wait for that last step.
-    private func waitForNoStuckWorkers(_ probe: GaleraMonitor) async {
-        for _ in 0..<1_000_000 where probe.stuckWorkers > 0 { await Task.yield() }
     }
 }

@@ -94,10 +94,7 @@ struct MQProbeDriverTests {
         #expect(h.broker.opens == 2)
 
         // When the hung round trip returns, its thread closes the abandoned connection and exits.
-        h.broker.release()
-        await h.broker.until(closes: 1)
-        await waitForNoStuckWorkers(h.probe)
-        #expect(h.probe.stuckWorkers == 0)
+        #expect(await ProbeDriverScenarios.releaseStuckWorkers(h.probe, server: h.broker, count: 1))
         h.probe.shutdown()
         await h.broker.until(closes: 2)
     }
@@ -193,20 +190,14 @@ struct MQProbeDriverTests {
     @Test("at most maxStuckWorkers hung threads; beyond that the round trip fails at once")
     func stuckCap() async {
         let h = Harness(FakeBroker(.stall))
-        for round in 1...MQProbe.maxStuckWorkers {
-            let pending = Task { await h.probe.probe() }
-            await h.broker.until(hung: round)
-            await h.clock.waitForSleepers(1)
-            h.clock.advance(by: .seconds(2))
-            #expect(await pending.value.reason == "probe timeout after 2s waiting for round trip")
-        }
-        #expect(h.probe.stuckWorkers == MQProbe.maxStuckWorkers)
-        let refused = await h.probe.probe()
-        #expect(refused == .critical("round trip: 4 earlier round trips still stuck", at: h.clock.now))
-        #expect(h.broker.opens == MQProbe.maxStuckWorkers)
-        for _ in 1...MQProbe.maxStuckWorkers { h.broker.release() }
-        await h.broker.until(closes: MQProbe.maxStuckWorkers)
-        await waitForNoStuckWorkers(h.probe)
+        let max = MQProbe.maxStuckWorkers
+        let seen = await ProbeDriverScenarios.fillStuckWorkers(h.probe, server: h.broker, clock: h.clock, maxStuck: max,
+                                                               timeout: .seconds(2))
+        #expect(seen.timeoutReasons == Array(repeating: "probe timeout after 2s waiting for round trip", count: max))
+        #expect(seen.stuck == max)
+        #expect(seen.refused == .critical("round trip: 4 earlier round trips still stuck", at: seen.refusedAt ?? .zero))
+        #expect(seen.opens == max)
+        #expect(await ProbeDriverScenarios.releaseStuckWorkers(h.probe, server: h.broker, count: max))
         h.broker.script(.pass)
         #expect(await h.probe.probe().status == .passing)
         h.probe.shutdown()
@@ -278,10 +269,5 @@ struct MQProbeDriverTests {
         let entry = h.board.read("rabbitmq", now: h.clock.now)
         #expect(entry?.status == .critical)
         #expect(entry?.reason == HealthBoard.staleReason)
-    }
-
-    /// Abandoned threads report their exit just after closing; a bounded wait for that last step.
-    private func waitForNoStuckWorkers(_ probe: MQProbe) async {
-        for _ in 0..<1_000_000 where probe.stuckWorkers > 0 { await Task.yield() }
     }
 }
