@@ -1,4 +1,5 @@
 import Foundation
+import HACore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -93,12 +94,13 @@ public enum AtomicFile {
             let bytes = Array(text.utf8)
             var written = 0
             while written < bytes.count {
-                let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw Failure(step: "write", errno: errno)
+                do {
+                    written += try Syscall.retryingOnEINTR("write") {
+                        bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    }
+                } catch {
+                    throw Failure(step: "write", errno: error.errno)
                 }
-                written += n
             }
             // Owner first (chown may clear set-id bits), then the mode.
             if fchown(fd, original.st_uid, original.st_gid) != 0 && (original.st_uid != geteuid() || original.st_gid != getegid()) {
