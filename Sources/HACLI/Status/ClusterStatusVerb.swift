@@ -5,7 +5,8 @@ import HACore
 /// A cluster view built from every controller's answer to one read-only call: the report behind a
 /// status verb (`hactl status`, `vip status`, `galera status`, `rabbitmq status`). Pure: rendering
 /// and the exit code depend only on the answers.
-protocol ClusterStatusReport: Encodable {
+/// `SendableMetatype`: `fetch` is called through the type from the concurrent per-controller tasks.
+protocol ClusterStatusReport: Encodable, SendableMetatype {
     associatedtype Answer: Sendable
 
     /// Why the verb cannot run with this config (a section it needs is absent), or nil.
