@@ -7,12 +7,15 @@ public typealias GaleraTarget = MariaDBTarget
 extension MariaDBTarget {
     /// The probe's target for `config` on the node whose controller address is `address`: the socket
     /// when the config names one, else TCP to `address`:`port`. Library timeouts are `timeout` rounded
-    /// up to whole seconds (Connector/C has no finer unit; the probe's outer deadline is exact). No
-    /// database and no init command: a probe is the handshake and two `SHOW` statements.
+    /// up to whole seconds, plus one (Connector/C has no finer unit). The probe's outer deadline is
+    /// exact and always decides ("probe timeout after Ns"); the library timeout is only the backstop
+    /// that frees the abandoned worker afterwards. With the two equal, a loaded machine let the
+    /// library answer first ("connect: Lost connection ...") and the reported reason depended on
+    /// scheduling. No database and no init command: a probe is the handshake and two `SHOW` statements.
     public init(config: GaleraConfig, address: IPAddress) {
         let endpoint: Endpoint = config.socket.map { .socket(path: $0) } ?? .tcp(host: address.description, port: config.port)
         self.init(endpoint: endpoint, user: config.user, passwordFile: config.passwordFile,
-                  librarySeconds: Self.wholeSeconds(config.timeout), utcSession: false)
+                  librarySeconds: Self.wholeSeconds(config.timeout + .seconds(1)), utcSession: false)
     }
 }
 

@@ -63,7 +63,9 @@ struct MariaDBProbeTests {
         durations.sort()
         let median = durations[durations.count / 2]
         print("galera probe against local mariadbd: median \(median), p99 \(durations[99]), max \(durations.last!)")
-        #expect(median < .milliseconds(20))
+        // Printed, not asserted tightly: a busy 2-core box stretches it. The bound only tells a kept
+        // connection apart from one that waits out the 1 s timeout.
+        #expect(median < .milliseconds(500))
 
         // SIGSTOP: the kept connection's read hangs. The caller gets the timeout at the deadline.
         server.signal(SIGSTOP)
