@@ -12,7 +12,9 @@ struct NotifyRunnerTests {
         let (path, out) = try script("echo \"$@\" > OUT")
         let start = ContinuousClock.now
         NotifyRunner.run(command: path, arguments: ["INSTANCE", "public", "MASTER", "150"], timeout: .seconds(5), logger: Logger(label: "t"))
-        #expect(ContinuousClock.now - start < .milliseconds(100), "the caller (the VRRP thread) never waits")
+        // Loose on purpose (spawning on a loaded box takes time); the hung-command test below shows
+        // the caller never waits for a command's end.
+        #expect(ContinuousClock.now - start < .seconds(2), "the caller (the VRRP thread) never waits")
         var text = ""
         for _ in 0..<200 where text.isEmpty {
             text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""

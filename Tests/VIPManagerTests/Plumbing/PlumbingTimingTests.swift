@@ -28,7 +28,9 @@ struct PlumbingTimingTests {
                 .map { "\($0.0) \(Self.microseconds(Self.median($0.1))) µs" }.joined(separator: ", ")
             print("VIPManager plumbing, median of 100: \(report)")
             for (_, samples) in [("add", adds), ("remove", removes), ("GARP", garps), ("NA", nas)] {
-                #expect(Self.median(samples) < .milliseconds(20))
+                // The figures are printed; the bound only catches a pathological path (a retry loop, a
+                // sleep), not speed: a busy 2-core box stretches medians far past the idle ~100 µs.
+                #expect(Self.median(samples) < .milliseconds(500))
             }
         }
     }

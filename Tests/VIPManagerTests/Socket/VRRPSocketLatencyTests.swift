@@ -54,7 +54,9 @@ struct VRRPSocketLatencyTests {
                 median \(median) µs, p90 \(micros[micros.count * 9 / 10]) µs, \
                 p99 \(micros[micros.count * 99 / 100]) µs, min \(micros[0]) µs, max \(micros[micros.count - 1]) µs
                 """)
-            #expect(median < 2000, "median \(median) µs")
+            // Printed above; asserted only loosely (a lost wake-up or a poll interval would show as
+            // a median near its period, not a busy machine's scheduling delay).
+            #expect(median < 100_000, "median \(median) µs")
             #expect(receiver.discardedCount == 0)
         }
     }
