@@ -62,8 +62,7 @@ public final class GaleraMonitor: ProbeDriver<GaleraStatus, GaleraWorker>, @unch
         self.config = config
         self.target = target
         self.open = open
-        let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
-                             timeoutPrefix: GaleraVerdict.timeoutPrefix)
+        let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout)
         super.init(loop: loop, board: board, clock: clock, logger: logger, maxStuckWorkers: Self.maxStuckWorkers)
     }
 
@@ -81,8 +80,8 @@ public final class GaleraMonitor: ProbeDriver<GaleraStatus, GaleraWorker>, @unch
         guard let worker else {
             let stuck = stuckWorkers
             logger.debug("galera probe skipped: earlier probes still stuck", metadata: ["galera.stuck": "\(stuck)"])
-            let reason = GaleraVerdict.timeout(after: config.timeout).reason + "; \(stuck) earlier probes still stuck"
-            return ProbeOutcome(result: .critical(reason, at: clock.now))
+            let verdict = GaleraVerdict.timeout(after: config.timeout, detail: "; \(stuck) earlier probes still stuck")
+            return ProbeOutcome(result: verdict.result(at: clock.now))
         }
         let race = DeadlineRace<RaceValue>()
         worker.submit { race.settle(.finished($0)) }

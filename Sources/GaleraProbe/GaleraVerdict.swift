@@ -12,10 +12,13 @@ public struct GaleraVerdict: Sendable, Equatable, CustomStringConvertible {
     public var status: HealthStatus
     /// One line; `""` for a plainly healthy node, a note when a config flag let the node pass.
     public var reason: String
+    /// The server did not answer in time (``timeout(after:)``).
+    public var timedOut: Bool
 
-    public init(status: HealthStatus, reason: String) {
+    public init(status: HealthStatus, reason: String, timedOut: Bool = false) {
         self.status = status
         self.reason = reason
+        self.timedOut = timedOut
     }
 
     public static func passing(_ reason: String = "") -> GaleraVerdict { GaleraVerdict(status: .passing, reason: reason) }
@@ -27,7 +30,7 @@ public struct GaleraVerdict: Sendable, Equatable, CustomStringConvertible {
 
     /// This verdict as an observation made at `at`.
     public func result(at: MonotonicInstant) -> CheckResult {
-        CheckResult(status: status, reason: reason, at: at)
+        CheckResult(status: status, reason: reason, at: at, timedOut: timedOut)
     }
 
     /// The verdict for a status read from the node; pure.
@@ -45,12 +48,9 @@ public struct GaleraVerdict: Sendable, Equatable, CustomStringConvertible {
         return state
     }
 
-    /// How every "the server did not answer" reason starts.
-    public static let timeoutPrefix = "probe timeout"
-
-    /// The probe did not finish within `timeout`: `probe timeout after 2s`.
-    public static func timeout(after timeout: Duration) -> GaleraVerdict {
-        .critical("\(timeoutPrefix) after \(formatDuration(timeout))")
+    /// The probe did not finish within `timeout`: `probe timeout after 2s`, then `detail`.
+    public static func timeout(after timeout: Duration, detail: String = "") -> GaleraVerdict {
+        GaleraVerdict(status: .critical, reason: CheckResult.timeoutReason(after: timeout, detail: detail), timedOut: true)
     }
 
     /// The probe failed: `connect: <mysql error> (errno N)` and the like.

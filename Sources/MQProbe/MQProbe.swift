@@ -81,7 +81,7 @@ public final class MQProbe: ProbeDriver<MQStatus, MQWorker>, @unchecked Sendable
         self.management = management
         self.open = open
         let loop = ProbeLoop(name: Self.checkName, interval: config.interval, timeout: config.timeout,
-                             timeoutPrefix: MQVerdict.timeoutPrefix, metadata: ["rabbitmq.node": "\(management.node)"])
+                             metadata: ["rabbitmq.node": "\(management.node)"])
         super.init(loop: loop, board: board, clock: clock, logger: logger, maxStuckWorkers: Self.maxStuckWorkers)
     }
 

@@ -32,6 +32,8 @@ public struct MQVerdict: Sendable, Equatable, CustomStringConvertible {
     public var status: HealthStatus
     /// One line; `""` when passing.
     public var reason: String
+    /// The broker did not answer in time (rule 8, ``timeout(after:detail:)``).
+    public var timedOut: Bool
 
     /// The rules in the order their reasons win.
     public enum Rule: Int, Sendable, Comparable {
@@ -40,9 +42,10 @@ public struct MQVerdict: Sendable, Equatable, CustomStringConvertible {
         public static func < (lhs: Rule, rhs: Rule) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
-    public init(status: HealthStatus, reason: String) {
+    public init(status: HealthStatus, reason: String, timedOut: Bool = false) {
         self.status = status
         self.reason = reason
+        self.timedOut = timedOut
     }
 
     public static let passing = MQVerdict(status: .passing, reason: "")
@@ -54,7 +57,7 @@ public struct MQVerdict: Sendable, Equatable, CustomStringConvertible {
 
     /// This verdict as an observation made at `at`.
     public func result(at: MonotonicInstant) -> CheckResult {
-        CheckResult(status: status, reason: reason, at: at)
+        CheckResult(status: status, reason: reason, at: at, timedOut: timedOut)
     }
 
     /// The verdict on what answered; pure. Parts still `nil` (or timed out) are unanswered and give
@@ -69,8 +72,8 @@ public struct MQVerdict: Sendable, Equatable, CustomStringConvertible {
         switch (amqpMissing, managementMissing) {
         case (false, false): return .passing
         case (true, true): return Self.timeout(after: timeout)
-        case (true, false): return .critical(Self.timeout(after: timeout).reason + " waiting for round trip")
-        case (false, true): return .critical(Self.timeout(after: timeout).reason + " waiting for management API")
+        case (true, false): return Self.timeout(after: timeout, detail: " waiting for round trip")
+        case (false, true): return Self.timeout(after: timeout, detail: " waiting for management API")
         }
     }
 
@@ -82,12 +85,9 @@ public struct MQVerdict: Sendable, Equatable, CustomStringConvertible {
         return pending.allSatisfy { best < $0 }
     }
 
-    /// How every "the broker did not answer" reason starts.
-    public static let timeoutPrefix = "probe timeout"
-
-    /// `probe timeout after 2s`.
-    public static func timeout(after timeout: Duration) -> MQVerdict {
-        .critical("\(timeoutPrefix) after \(formatDuration(timeout))")
+    /// `probe timeout after 2s`, then `detail` (` waiting for round trip`).
+    public static func timeout(after timeout: Duration, detail: String = "") -> MQVerdict {
+        MQVerdict(status: .critical, reason: CheckResult.timeoutReason(after: timeout, detail: detail), timedOut: true)
     }
 
     // MARK: - Rules

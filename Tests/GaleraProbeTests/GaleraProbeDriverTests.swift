@@ -54,7 +54,8 @@ struct GaleraProbeDriverTests {
         h.clock.advance(by: .milliseconds(1999))
         h.clock.advance(by: .milliseconds(1))
         let result = await pending.value
-        #expect(result == .critical("probe timeout after 2s", at: start + .seconds(2)))
+        #expect(result == .timeout(after: .seconds(2), at: start + .seconds(2)))
+        #expect(result.timedOut && result.reason == "probe timeout after 2s")
         #expect(h.probe.stuckWorkers == 1)
         #expect(h.probe.snapshot.result == result)
         #expect(h.probe.snapshot.duration == .seconds(2))
@@ -145,7 +146,8 @@ struct GaleraProbeDriverTests {
                                                                timeout: .seconds(2))
         #expect(seen.timeoutReasons == Array(repeating: "probe timeout after 2s", count: max))
         #expect(seen.stuck == max)
-        #expect(seen.refused == .critical("probe timeout after 2s; 4 earlier probes still stuck", at: seen.refusedAt ?? .zero))
+        #expect(seen.refused == CheckResult(status: .critical, reason: "probe timeout after 2s; 4 earlier probes still stuck",
+                                           at: seen.refusedAt ?? .zero, timedOut: true))
         #expect(seen.opens == max)
         #expect(await ProbeDriverScenarios.releaseStuckWorkers(h.probe, server: h.node, count: max))
         h.node.script(.answer(Self.synced))

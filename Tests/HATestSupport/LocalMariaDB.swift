@@ -104,21 +104,7 @@ public final class LocalMariaDB {
     /// could still be answered.
     public func signal(_ number: Int32) {
         guard pid > 0 else { return }
-        kill(pid, number)
-        guard number == SIGSTOP else { return }
-        let deadline = ContinuousClock.now + .seconds(2)
-        while ContinuousClock.now < deadline, !allThreadsStopped() { usleep(1_000) }
-    }
-
-    private func allThreadsStopped() -> Bool {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        guard !tasks.isEmpty else { return false }
-        return tasks.allSatisfy { task in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            // "pid (comm) S ...": the state follows the command name's closing parenthesis.
-            return stat[close...].dropFirst(2).first == "T"
-        }
+        ProcessStop.signal(pid, number)
     }
 
     /// Kills the server by PID (kill -9, as a crash) and reaps it; the datadir, socket file and pid

@@ -1,5 +1,6 @@
 import Foundation
 import HACore
+import HATestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,9 @@ final class LocalRabbitMQ: Sendable {
     static let amqpPort = 5672
     static let managementPort = 15672
     static let nodeName = "rabbit@localhost"
+    /// Root (the broker runs in a private network namespace) and rabbitmq-server installed
+    /// (`make test` installs it); suites that start a broker skip otherwise.
+    static var usable: Bool { geteuid() == 0 && access(server, X_OK) == 0 }
     static let user = "hactl"
 
     /// The broker of the suite running under ``LocalRabbitMQTrait``.
@@ -83,8 +87,9 @@ final class LocalRabbitMQ: Sendable {
         Self.tearDown(pid: pid, namespace: namespace, ourLink: ourLink, directory: directory)
     }
 
+    /// Sends `number` to the broker; SIGSTOP returns once every beam thread is stopped (bounded).
     func signal(_ number: Int32) {
-        kill(pid, number)
+        ProcessStop.signal(pid, number)
     }
 
     /// `rabbitmqctl -n rabbit@localhost ARGS` inside the namespace; its output, or an error.

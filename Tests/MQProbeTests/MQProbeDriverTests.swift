@@ -82,7 +82,8 @@ struct MQProbeDriverTests {
         #expect(h.probe.snapshot.result == nil, "nothing decided before the deadline")
         h.clock.advance(by: .milliseconds(1))
         let result = await pending.value
-        #expect(result == .critical("probe timeout after 2s", at: start + .seconds(2)))
+        #expect(result == .timeout(after: .seconds(2), at: start + .seconds(2)))
+        #expect(result.timedOut)
         #expect(h.probe.stuckWorkers == 1)
         #expect(h.probe.snapshot.duration == .seconds(2))
         // The management calls were cancelled, not left running.
@@ -108,7 +109,8 @@ struct MQProbeDriverTests {
         await h.clock.waitForSleepers(1)
         h.clock.advance(by: .seconds(2))
         let result = await pending.value
-        #expect(result == .critical("probe timeout after 2s waiting for round trip", at: start + .seconds(2)))
+        #expect(result == .timeout(after: .seconds(2), detail: " waiting for round trip", at: start + .seconds(2)))
+        #expect(result.reason == "probe timeout after 2s waiting for round trip")
         #expect(h.probe.snapshot.status?.running == true, "the management side is in the status")
         h.broker.release()
         await h.broker.until(closes: 1)

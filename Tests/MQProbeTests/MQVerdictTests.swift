@@ -156,6 +156,7 @@ struct MQVerdictTests {
     func table(_ row: Row) {
         let verdict = MQVerdict.evaluate(row.observation, timeout: .seconds(2))
         #expect(verdict.reason == row.reason)
+        #expect(verdict.timedOut == row.reason.hasPrefix("probe timeout"), "only rule 8 is a timeout, typed")
         #expect(verdict.status == (row.reason.isEmpty ? .passing : .critical))
         #expect(MQVerdict.decided(row.observation) == row.decided)
     }

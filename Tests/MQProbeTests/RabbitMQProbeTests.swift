@@ -10,7 +10,7 @@ import Glibc
 /// The probe against one real RabbitMQ 3.10 broker started for the suite in its own network namespace
 /// (``LocalRabbitMQ``): a healthy node, refused logins and connections, a memory alarm, a stopped
 /// app, and a broker hung with SIGSTOP.
-@Suite("MQProbe against a real rabbitmq-server", .serialized, .localRabbitMQ, .timeLimit(.minutes(5)))
+@Suite("MQProbe against a real rabbitmq-server", .serialized, .enabled(if: LocalRabbitMQ.usable, "needs root (network namespace) and rabbitmq-server installed"), .localRabbitMQ, .timeLimit(.minutes(5)))
 struct RabbitMQProbeTests {
     static let quiet = Logger(label: "hactl.rabbitmq.test", factory: { _ in SwiftLogNoOpLogHandler() })
 

@@ -56,7 +56,7 @@ enum GaleraRoutes {
         if evidence.running { return (true, evidence.description) }
         let snapshot = probe.snapshot
         guard let result = snapshot.result else { return (false, "not running") }
-        if result.reason.hasPrefix(GaleraVerdict.timeoutPrefix) { return (true, "the probe times out (server hung)") }
+        if result.timedOut { return (true, "the probe times out (server hung)") }
         guard let statusAt = snapshot.statusAt else { return (false, "not running") }
         let window = probe.config.interval * HealthBoard.staleFactor
         let answered = statusAt == result.at && context.clock.now - statusAt <= window

@@ -29,12 +29,17 @@ public struct CheckResult: Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     /// When the observation was made, on the injected clock; the stale rule measures from here.
     public var at: MonotonicInstant
+    /// The server did not answer before the probe's deadline (a hang, not a refusal): the probe
+    /// loop's deadline does not move, and a hung server still counts as running. Typed, so no
+    /// decision reads it back out of `reason`.
+    public var timedOut: Bool
 
     /// Creates a result; line breaks in `reason` are replaced by spaces so it stays one line.
-    public init(status: HealthStatus, reason: String, at: MonotonicInstant) {
+    public init(status: HealthStatus, reason: String, at: MonotonicInstant, timedOut: Bool = false) {
         self.status = status
         self.reason = Self.oneLine(reason)
         self.at = at
+        self.timedOut = timedOut
     }
 
     public static func passing(_ reason: String = "", at: MonotonicInstant) -> CheckResult {
@@ -47,6 +52,16 @@ public struct CheckResult: Sendable, Equatable, CustomStringConvertible {
 
     public static func critical(_ reason: String, at: MonotonicInstant) -> CheckResult {
         CheckResult(status: .critical, reason: reason, at: at)
+    }
+
+    /// The server did not answer in time: critical, `probe timeout after 2s` then `detail`.
+    public static func timeout(after timeout: Duration, detail: String = "", at: MonotonicInstant) -> CheckResult {
+        CheckResult(status: .critical, reason: timeoutReason(after: timeout, detail: detail), at: at, timedOut: true)
+    }
+
+    /// `probe timeout after 2s`, then `detail` verbatim (` waiting for round trip`, `; 2 earlier ...`).
+    public static func timeoutReason(after timeout: Duration, detail: String = "") -> String {
+        "probe timeout after \(formatDuration(timeout))" + detail
     }
 
     public var description: String {

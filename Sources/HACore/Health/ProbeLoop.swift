@@ -12,18 +12,14 @@ public struct ProbeLoop: Sendable {
     public var name: String
     public var interval: Duration
     public var timeout: Duration
-    /// How every "the server did not answer" reason starts (`probe timeout`): such a result does
-    /// not move the deadline's reference.
-    public var timeoutPrefix: String
     /// Added to the status-change log lines.
     public var metadata: Logger.Metadata
 
-    public init(name: String, interval: Duration, timeout: Duration, timeoutPrefix: String = "probe timeout",
+    public init(name: String, interval: Duration, timeout: Duration,
                 metadata: Logger.Metadata = [:]) {
         self.name = name
         self.interval = interval
         self.timeout = timeout
-        self.timeoutPrefix = timeoutPrefix
         self.metadata = metadata
     }
 
@@ -48,7 +44,7 @@ public struct ProbeLoop: Sendable {
             let start = clock.now
             let result = await probe(Self.deadline(start: start, lastAnswered: lastAnswered, timeout: timeout))
             if Task.isCancelled { break }
-            if !result.reason.hasPrefix(timeoutPrefix) { lastAnswered = start }
+            if !result.timedOut { lastAnswered = start }  // a timed-out probe does not move the reference
             board.publish(name: name, status: result.status, last: result, interval: interval)
             logChange(from: previous, to: result, logger: logger)
             previous = result

@@ -28,7 +28,7 @@ struct ProbeLoopTests {
             await loop.run(board: board, clock: clock, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })) { deadline in
                 let n = seen.withLock { $0.append(deadline); return $0.count }
                 let reason = results[min(n, results.count) - 1]
-                return reason == "ok" ? .passing(at: clock.now) : .critical(reason, at: clock.now)
+                return reason == "ok" ? .passing(at: clock.now) : .timeout(after: .seconds(2), at: clock.now)
             }
         }
         for step in 1...3 {
@@ -42,5 +42,29 @@ struct ProbeLoopTests {
         // probe 4 still counts from probe 1's start.
         #expect(seen.withLock { $0 } == [start + .seconds(2), start + .seconds(2), start + .seconds(3), start + .seconds(4)])
         #expect(board.read("thing", now: clock.now)?.status == .passing)
+    }
+
+    @Test("only a typed timeout keeps the reference: a refusal whose text reads 'probe timeout' moves it")
+    func typedTimeoutOnly() async {
+        let clock = ManualClock(now: MonotonicInstant(nanoseconds: 1_000_000_000_000))
+        let start = clock.now
+        let seen = Mutex<[MonotonicInstant]>([])
+        let loop = ProbeLoop(name: "thing", interval: .seconds(1), timeout: .seconds(4))
+        let running = Task {
+            await loop.run(board: HealthBoard(), clock: clock, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })) { deadline in
+                seen.withLock { $0.append(deadline) }
+                return .critical("probe timeout after 2s (text only)", at: clock.now)
+            }
+        }
+        for step in 1...2 {
+            #expect(await clock.waitForDeadlines([start + .seconds(step)]))
+            clock.advance(by: .seconds(1))
+        }
+        #expect(await HealthTesting.eventually { seen.withLock { $0.count } >= 3 }, "the third probe ran")
+        running.cancel()
+        await running.value
+        // Each (untyped) result counts as answered and moves the reference to its start, so probe 3
+        // (at +2 s) counts from probe 2 (+1 s): +5 s. Typed timeouts would have kept it at +4 s.
+        #expect(Array(seen.withLock { $0 }.prefix(3)) == [start + .seconds(4), start + .seconds(4), start + .seconds(5)])
     }
 }

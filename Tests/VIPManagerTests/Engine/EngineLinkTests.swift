@@ -10,7 +10,7 @@ import Testing
 ///
 /// Namespace A runs the engine (ctl1, 198.18.201.1, priority 150, preempt off) on `vrrp0`; namespace B
 /// is the other end of the veth and plays ctl2 (198.18.201.2) with a VRRP socket of its own.
-@Suite("VRRP engine: link events", .serialized, .timeLimit(.minutes(1)))
+@Suite("VRRP engine: link events", .serialized, .enabled(if: getuid() == 0, "needs root: network namespaces and raw sockets"), .timeLimit(.minutes(1)))
 struct EngineLinkTests {
     static let vip = SocketLab.address("198.18.201.10")
     static let group = VRRPCodec.multicastGroupIPv4

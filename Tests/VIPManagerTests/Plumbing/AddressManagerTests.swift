@@ -7,7 +7,7 @@ import Testing
 import VIPManager
 
 /// AddressManager against the real kernel, as root, in namespaces each test creates.
-@Suite("AddressManager (kernel, netns)")
+@Suite("AddressManager (kernel, netns)", .enabled(if: getuid() == 0, "needs root: network namespaces and netlink address changes"))
 struct AddressManagerTests {
     static let vip = IPNetwork("198.18.200.10/24")!
     static let hostAddress = "198.18.200.1/24"

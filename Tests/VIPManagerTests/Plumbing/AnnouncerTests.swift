@@ -7,7 +7,7 @@ import Testing
 import VIPManager
 
 /// Announcer against the real kernel: what a neighbour on the other end of a veth receives.
-@Suite("Announcer (kernel, netns)")
+@Suite("Announcer (kernel, netns)", .enabled(if: getuid() == 0, "needs root: network namespaces and packet sockets"))
 struct AnnouncerTests {
     static let mac: [UInt8] = [0x02, 0x48, 0x41, 0xC8, 0x00, 0x01]
     static let macText = "02:48:41:c8:00:01"

@@ -1,9 +1,11 @@
+import Glibc
 import HACore
 import Testing
 import VIPManager
 
 /// How long the plumbing takes on this machine; printed for the record, bounded loosely so a
 /// pathological regression (a cache refill, a blocking call) fails.
+@Suite(.enabled(if: getuid() == 0, "needs root: network namespaces, netlink and packet sockets"))
 struct PlumbingTimingTests {
     @Test func addRemoveAndAnnounceTakeMicroseconds() async throws {
         try await NetnsLab.run(namespaces: 1) { lab in

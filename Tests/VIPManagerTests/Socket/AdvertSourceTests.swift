@@ -1,3 +1,4 @@
+import Glibc
 import HACore
 import Testing
 @testable import VIPManager
@@ -81,7 +82,7 @@ struct AdvertSourceTests {
 }
 
 /// The same lookup against a real kernel, and the socket errors that replaced traps.
-@Suite("Advert source and socket errors (real kernel, root)", .serialized)
+@Suite("Advert source and socket errors (real kernel, root)", .serialized, .enabled(if: getuid() == 0, "needs root: network namespaces and raw sockets"))
 struct AdvertSourceKernelTests {
     typealias Lab = SocketLab
 

@@ -5,7 +5,7 @@ import Testing
 @testable import VIPManager
 
 /// VRRPSocket over IPv4 against the real kernel: two namespaces joined by a veth, no default route.
-@Suite("VRRPSocket IPv4 (real kernel, root)", .serialized)
+@Suite("VRRPSocket IPv4 (real kernel, root)", .serialized, .enabled(if: getuid() == 0, "needs root: network namespaces and raw sockets"))
 struct VRRPSocketIPv4Tests {
     typealias Lab = SocketLab
 

@@ -5,7 +5,7 @@ import Testing
 
 /// VRRPSocket over IPv6 against the real kernel: IPv6 is enabled only inside the test's own
 /// namespaces, with link-local addresses and 2001:2::/64 (benchmarking) on the veth.
-@Suite("VRRPSocket IPv6 (real kernel, root)", .serialized)
+@Suite("VRRPSocket IPv6 (real kernel, root)", .serialized, .enabled(if: getuid() == 0, "needs root: network namespaces and raw sockets"))
 struct VRRPSocketIPv6Tests {
     typealias Lab = SocketLab
 

@@ -6,7 +6,7 @@ import Testing
 
 /// Send -> receive latency over the veth, as the engine would see it: the receiving thread sleeps in
 /// `poll` on the socket and is woken by the advert. 1000 adverts in lock step; the median is reported.
-@Suite("VRRPSocket latency (real kernel, root)", .serialized)
+@Suite("VRRPSocket latency (real kernel, root)", .serialized, .enabled(if: getuid() == 0, "needs root: network namespaces and raw sockets"))
 struct VRRPSocketLatencyTests {
     typealias Lab = SocketLab
     static let rounds = 1000
