@@ -2,13 +2,6 @@ import HACore
 import Logging
 import Synchronization
 
-/// The GaleraProbe module as the agent reports it.
-public enum GaleraProbeModule {
-    public static let name = "galera"
-    /// The agent runs the probe, the endpoints, the writer choice and the recovery actions.
-    public static let implemented = true
-}
-
 /// Probes the local MariaDB Galera node once per `interval` and publishes the verdict to the
 /// ``HealthBoard`` under `galera`; keeps the last status read for `hactl galera status`.
 ///
@@ -34,7 +27,7 @@ public enum GaleraProbeModule {
 /// this class adds only its ``attempt(deadline:)``.
 public final class GaleraMonitor: ProbeDriver<GaleraStatus, GaleraWorker>, @unchecked Sendable {
     /// The health board entry this probe publishes.
-    public static let checkName = GaleraProbeModule.name
+    public static let checkName = "galera"
     /// Abandoned (hung) workers allowed alive at once before probes stop starting new threads.
     public static let maxStuckWorkers = 4
 

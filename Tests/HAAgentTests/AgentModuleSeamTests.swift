@@ -143,7 +143,7 @@ struct AgentModuleSeamTests {
     @Test func healthKeysAreTheBoardKeysTheModulesPublish() {
         #expect(GaleraModule.probeKey.boardKey == GaleraMonitor.checkName)
         #expect(GaleraModule.writerKey.boardKey == GaleraWriterTracker.checkName)
-        #expect(RabbitMQModule.probeKey.boardKey == MQProbe.checkName)
+        #expect(RabbitMQModule.probeKey.boardKey == MQMonitor.checkName)
         #expect(HealthKey(.vip, "public").boardKey == "vip.public")
     }
 

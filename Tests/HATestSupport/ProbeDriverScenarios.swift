@@ -1,6 +1,6 @@
 import HACore
 
-/// Scenarios every ``ProbeDriver`` subclass (GaleraMonitor, MQProbe) goes through the same way,
+/// Scenarios every ``ProbeDriver`` subclass (GaleraMonitor, MQMonitor) goes through the same way,
 /// against its ``ScriptedServer`` and a ``ManualClock``. They drive and return what they saw; the
 /// module's test asserts it with the module's own texts.
 public enum ProbeDriverScenarios {

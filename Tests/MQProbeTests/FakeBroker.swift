@@ -4,7 +4,7 @@ import HATestSupport
 import Synchronization
 @testable import MQProbe
 
-/// A scripted AMQP side for driving ``MQProbe`` with a ``ManualClock``: HATestSupport's
+/// A scripted AMQP side for driving ``MQMonitor`` with a ``ManualClock``: HATestSupport's
 /// ``ScriptedServer`` answering round trips, behind the probe's session protocol.
 typealias FakeBroker = ScriptedServer<MQRoundTrip, MQError>
 

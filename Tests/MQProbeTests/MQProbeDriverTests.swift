@@ -27,7 +27,7 @@ struct MQProbeDriverTests {
         let api = FakeManagement()
         let clock = ManualClock(now: MonotonicInstant(nanoseconds: 1_000_000_000_000))
         let board = HealthBoard()
-        let probe: MQProbe
+        let probe: MQMonitor
 
         init(_ broker: FakeBroker, interval: Duration = .seconds(2), timeout: Duration = .seconds(2),
              managementPasswordFile: String? = nil) {
@@ -37,7 +37,7 @@ struct MQProbeDriverTests {
                                         interval: interval, timeout: timeout)
             let address = IPAddress("198.18.0.11")!
             let management = MQManagement(config: config, controller: "ctl1", address: address, transport: api.transport)
-            probe = MQProbe(config: config, target: AMQPTarget(config: config, address: address), management: management,
+            probe = MQMonitor(config: config, target: AMQPTarget(config: config, address: address), management: management,
                             board: board, clock: clock,
                             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), open: broker.opener)
         }
@@ -192,7 +192,7 @@ struct MQProbeDriverTests {
     @Test("at most maxStuckWorkers hung threads; beyond that the round trip fails at once")
     func stuckCap() async {
         let h = Harness(FakeBroker(.stall))
-        let max = MQProbe.maxStuckWorkers
+        let max = MQMonitor.maxStuckWorkers
         let seen = await ProbeDriverScenarios.fillStuckWorkers(h.probe, server: h.broker, clock: h.clock, maxStuck: max,
                                                                timeout: .seconds(2))
         #expect(seen.timeoutReasons == Array(repeating: "probe timeout after 2s waiting for round trip", count: max))

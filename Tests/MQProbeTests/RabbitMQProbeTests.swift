@@ -28,9 +28,9 @@ struct RabbitMQProbeTests {
                        nodeName: LocalRabbitMQ.nodeName, interval: .seconds(1), timeout: timeout)
     }
 
-    func withProbe<T>(_ config: RabbitMQConfig, _ body: (MQProbe) async throws -> T) async rethrows -> T {
+    func withProbe<T>(_ config: RabbitMQConfig, _ body: (MQMonitor) async throws -> T) async rethrows -> T {
         let http = HTTPClient(threads: 2, logger: Self.quiet)
-        let probe = MQProbe(config: config, controller: "localhost", address: IPAddress(LocalRabbitMQ.brokerAddress)!,
+        let probe = MQMonitor(config: config, controller: "localhost", address: IPAddress(LocalRabbitMQ.brokerAddress)!,
                             board: HealthBoard(), http: http, clock: clock, logger: Self.quiet)
         defer { probe.shutdown() }
         let value = try await body(probe)
@@ -40,7 +40,7 @@ struct RabbitMQProbeTests {
     }
 
     /// Probes until `accept` holds (the broker may need a moment after a change), bounded.
-    func probe(_ probe: MQProbe, until accept: (CheckResult) -> Bool, attempts: Int = 150) async -> CheckResult {
+    func probe(_ probe: MQMonitor, until accept: (CheckResult) -> Bool, attempts: Int = 150) async -> CheckResult {
         var result = await probe.probe()
         for _ in 0..<attempts where !accept(result) {
             try? await Task.sleep(for: .milliseconds(100))
@@ -187,7 +187,7 @@ struct RabbitMQProbeTests {
                 #expect(waited >= .milliseconds(495))
                 #expect(waited <= .milliseconds(700))
             }
-            #expect(probe.stuckWorkers <= MQProbe.maxStuckWorkers)
+            #expect(probe.stuckWorkers <= MQMonitor.maxStuckWorkers)
             broker.signal(SIGCONT)
             continued = true
             let back = await self.probe(probe) { $0.status == .passing }

@@ -7,7 +7,7 @@ import ServiceLifecycle
 struct MQService: Service {
     /// One per management call of a probe, and one spare.
     static let httpThreads = 6
-    let probe: MQProbe
+    let probe: MQMonitor
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await probe.run() }

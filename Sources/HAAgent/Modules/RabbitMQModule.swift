@@ -9,14 +9,14 @@ struct RabbitMQModule: AgentModule {
     let name = ModuleName.rabbitmq
     static let probeKey = HealthKey(.rabbitmq)
 
-    let probe: MQProbe?
+    let probe: MQMonitor?
 
     init(_ environment: ModuleEnvironment) {
         let node = environment.node
         // Its own HTTP client: a probe runs five management calls at once, and while a peer hangs
         // some of them stall for the whole probe; they must not queue the agent's peer calls.
         probe = environment.config.rabbitmq.map {
-            MQProbe(config: $0, controller: node.name, address: node.address, board: environment.board,
+            MQMonitor(config: $0, controller: node.name, address: node.address, board: environment.board,
                     http: HTTPClient(threads: MQService.httpThreads), clock: environment.clock, logger: environment.logger)
         }
     }
@@ -61,7 +61,7 @@ struct RabbitMQModule: AgentModule {
 
 extension AgentContext {
     /// The RabbitMQ probe when `rabbitmq:` was configured at start.
-    public var rabbitmq: MQProbe? { modules.first(RabbitMQModule.self)?.probe }
+    public var rabbitmq: MQMonitor? { modules.first(RabbitMQModule.self)?.probe }
 }
 
 extension AgentMetrics {

@@ -11,9 +11,9 @@ enum RabbitMQRoutes {
         }
     }
 
-    static func report(_ probe: MQProbe, _ context: AgentContext) -> MQReport {
+    static func report(_ probe: MQMonitor, _ context: AgentContext) -> MQReport {
         let now = context.clock.now
-        let entry = context.board.read(MQProbe.checkName, now: now)
+        let entry = context.board.read(MQMonitor.checkName, now: now)
         let snapshot = probe.snapshot
         return MQReport(
             node: context.node.name, rabbitNode: probe.node, status: entry?.status ?? .critical,

@@ -2,13 +2,6 @@ import HACore
 import Logging
 import Synchronization
 
-/// The MQProbe module as the agent reports it.
-public enum MQProbeModule {
-    public static let name = "mqprobe"
-    /// The probe, the verdict and the status are implemented; the agent wires endpoints and CLI.
-    public static let implemented = true
-}
-
 /// Probes the local RabbitMQ node once per `interval` and publishes the verdict to the
 /// ``HealthBoard`` under `rabbitmq`; keeps the last status for `hactl rabbitmq status`.
 ///
@@ -34,7 +27,7 @@ public enum MQProbeModule {
 ///
 /// A ``ProbeDriver``: the base keeps the worker slot, the snapshot, the recorded probe and the loop;
 /// this class adds only its ``attempt(deadline:)``.
-public final class MQProbe: ProbeDriver<MQStatus, MQWorker>, @unchecked Sendable {
+public final class MQMonitor: ProbeDriver<MQStatus, MQWorker>, @unchecked Sendable {
     /// The health board entry this probe publishes (also the agent-check word and `/health/rabbitmq`).
     public static let checkName = "rabbitmq"
     /// Abandoned (hung) workers allowed alive at once before probes stop starting new threads.
