@@ -92,6 +92,23 @@ struct AgentModuleSeamTests {
         #expect(AgentCheckAnswer.words(f.context) == ["node", "galera", "galera-writer", "rabbitmq", "echo"])
     }
 
+    @Test("probeStatus: no result yet, then the failing reason, then ok with the module's detail")
+    func probeStatusFollowsTheBoard() throws {
+        let f = try Fixture(modules: Self.withEcho())
+        defer { f.cleanup() }
+        let echo = EchoModule()
+        let key = HealthKey(echo.name)
+        var detailReads = 0
+        let read = { echo.probeStatus(key, f.context) { detailReads += 1; return "3 echoes" } }
+        #expect(read() == ModuleStatus(name: "echo", state: .degraded, detail: "no result yet"))
+        publish(f, .critical, "echo broke")
+        #expect(read() == ModuleStatus(name: "echo", state: .degraded, detail: "echo broke"))
+        #expect(detailReads == 0, "the detail is read only for a passing entry")
+        publish(f, .passing)
+        #expect(read() == ModuleStatus(name: "echo", state: .ok, detail: "3 echoes"))
+        #expect(detailReads == 1)
+    }
+
     @Test func anUnconfiguredModuleSaysSoOnEveryPath() async throws {
         let f = try Fixture(modules: Self.withEcho(EchoModule(configured: false)))
         defer { f.cleanup() }

@@ -67,6 +67,16 @@ extension AgentModule {
 
     /// `/v1/status` for a module whose section is absent.
     public var sectionAbsent: ModuleStatus { ModuleStatus(name: name.rawValue, state: .off, detail: "section absent") }
+
+    /// `/v1/status` for a module behind one probe's board entry `key`: degraded with `no result yet`
+    /// or the entry's reason while it is not passing; `ok` with `detail()` (read only then) when it is.
+    public func probeStatus(_ key: HealthKey, _ context: AgentContext, detail: () -> String) -> ModuleStatus {
+        guard let entry = context.board.read(key.boardKey, now: context.clock.now) else {
+            return ModuleStatus(name: name.rawValue, state: .degraded, detail: "no result yet")
+        }
+        guard entry.status == .passing else { return ModuleStatus(name: name.rawValue, state: .degraded, detail: entry.reason) }
+        return ModuleStatus(name: name.rawValue, state: .ok, detail: detail())
+    }
 }
 
 /// A module's stable name. Not an enum, so a module (or a test) can add one without touching a

@@ -68,15 +68,12 @@ struct GaleraModule: AgentModule {
 
     func status(_ context: AgentContext) -> ModuleStatus {
         guard let probe else { return sectionAbsent }
-        guard let entry = context.board.read(Self.probeKey.boardKey, now: context.clock.now) else {
-            return ModuleStatus(name: name.rawValue, state: .degraded, detail: "no result yet")
+        return probeStatus(Self.probeKey, context) {
+            let s = probe.snapshot.status
+            let writer = self.writer?.writer.map { $0 == context.node.name ? "writer" : "writer \($0)" }
+            return [s?.localStateComment, s?.clusterStatus, s?.clusterSize.map { "size \($0)" }, writer]
+                .compactMap { $0 }.joined(separator: ", ")
         }
-        if entry.status != .passing { return ModuleStatus(name: name.rawValue, state: .degraded, detail: entry.reason) }
-        let s = probe.snapshot.status
-        let writer = self.writer?.writer.map { $0 == context.node.name ? "writer" : "writer \($0)" }
-        let detail = [s?.localStateComment, s?.clusterStatus, s?.clusterSize.map { "size \($0)" }, writer]
-            .compactMap { $0 }.joined(separator: ", ")
-        return ModuleStatus(name: name.rawValue, state: .ok, detail: detail)
     }
 
     func reloadWarnings(from old: ClusterConfig, to new: ClusterConfig, _ context: AgentContext) -> [ReloadWarning] {

@@ -35,14 +35,12 @@ struct RabbitMQModule: AgentModule {
 
     func status(_ context: AgentContext) -> ModuleStatus {
         guard let probe else { return sectionAbsent }
-        guard let entry = context.board.read(Self.probeKey.boardKey, now: context.clock.now) else {
-            return ModuleStatus(name: name.rawValue, state: .degraded, detail: "no result yet")
+        return probeStatus(Self.probeKey, context) {
+            let s = probe.snapshot.status
+            let running = s?.clusterNodes.map { nodes in "\(nodes.filter(\.running).count)/\(nodes.count) nodes running" }
+            let trip = s?.roundTripMs.map { String(format: "round trip %.2f ms", $0) }
+            return [running, trip].compactMap { $0 }.joined(separator: ", ")
         }
-        if entry.status != .passing { return ModuleStatus(name: name.rawValue, state: .degraded, detail: entry.reason) }
-        let s = probe.snapshot.status
-        let running = s?.clusterNodes.map { nodes in "\(nodes.filter(\.running).count)/\(nodes.count) nodes running" }
-        let trip = s?.roundTripMs.map { String(format: "round trip %.2f ms", $0) }
-        return ModuleStatus(name: name.rawValue, state: .ok, detail: [running, trip].compactMap { $0 }.joined(separator: ", "))
     }
 
     func reloadWarnings(from old: ClusterConfig, to new: ClusterConfig, _ context: AgentContext) -> [ReloadWarning] {

@@ -66,26 +66,35 @@ extension VIPReport: ClusterStatusReport {
     func renderTable() -> String { renderTable(now: Date().timeIntervalSince1970) }
 }
 
-extension GaleraStatusReport: ClusterStatusReport {
+/// A module's status verb (`galera status`, `rabbitmq status`): needs the module's config section,
+/// asks `GET /v1/<section>`, and reads nothing else from the config.
+protocol ModuleSectionReport: ClusterStatusReport where Answer: Decodable {
+    /// The config section and the API path segment: `galera`, `rabbitmq`.
+    static var section: String { get }
+    static func configured(_ config: ClusterConfig) -> Bool
+    init(answers: [(Controller, Result<Answer, AgentClientError>)])
+}
+
+extension ModuleSectionReport {
     static func missingSection(_ config: ClusterConfig) -> String? {
-        config.galera == nil ? "galera: the config has no galera section" : nil
+        configured(config) ? nil : "\(section): the config has no \(section) section"
     }
-    static func fetch(_ controller: Controller, _ client: AgentClient) async throws(AgentClientError) -> GaleraReport {
-        try await client.get("/v1/galera", of: controller, as: GaleraReport.self)
+    static func fetch(_ controller: Controller, _ client: AgentClient) async throws(AgentClientError) -> Answer {
+        try await client.get("/v1/\(section)", of: controller, as: Answer.self)
     }
-    init(config: ClusterConfig, answers: [(Controller, Result<GaleraReport, AgentClientError>)]) {
+    init(config: ClusterConfig, answers: [(Controller, Result<Answer, AgentClientError>)]) {
         self.init(answers: answers)
     }
 }
 
-extension RabbitMQStatusReport: ClusterStatusReport {
-    static func missingSection(_ config: ClusterConfig) -> String? {
-        config.rabbitmq == nil ? "rabbitmq: the config has no rabbitmq section" : nil
-    }
-    static func fetch(_ controller: Controller, _ client: AgentClient) async throws(AgentClientError) -> MQReport {
-        try await client.get("/v1/rabbitmq", of: controller, as: MQReport.self)
-    }
-    init(config: ClusterConfig, answers: [(Controller, Result<MQReport, AgentClientError>)]) {
-        self.init(answers: answers)
-    }
+extension GaleraStatusReport: ModuleSectionReport {
+    typealias Answer = GaleraReport
+    static let section = "galera"
+    static func configured(_ config: ClusterConfig) -> Bool { config.galera != nil }
+}
+
+extension RabbitMQStatusReport: ModuleSectionReport {
+    typealias Answer = MQReport
+    static let section = "rabbitmq"
+    static func configured(_ config: ClusterConfig) -> Bool { config.rabbitmq != nil }
 }
