@@ -10,7 +10,7 @@ import Glibc
 
 /// The probe against a real, standalone `mariadbd` started by the test (no Galera: the verdict is
 /// `not a Galera node (wsrep_on=OFF)`), including a server hung with SIGSTOP.
-@Suite("GaleraProbe against a real mariadbd", .serialized, .enabled(if: LocalMariaDB.usable), .timeLimit(.minutes(5)))
+@Suite("GaleraProbe against a real mariadbd", .serialized, .enabled(if: LocalMariaDB.usable, "needs root and mariadbd (starts a real server)"), .timeLimit(.minutes(5)))
 struct MariaDBProbeTests {
     static let standaloneReason = "not a Galera node (wsrep_on=OFF)"
 

@@ -8,17 +8,23 @@ import Testing
 import Glibc
 #endif
 
+/// The driver tests' password file, for the exit handler (a C function pointer captures nothing).
+nonisolated(unsafe) private var driverTestPasswordFile: String?
+
 /// The probe's driver (worker threads, concurrent management calls, the outer deadline, early
 /// decisions, reconnects, the loop and the board) against a scripted broker and management API and a
 /// manual clock: no sleeping, no broker.
 @Suite("MQProbe driver", .timeLimit(.minutes(1)))
 struct MQProbeDriverTests {
     static let lost = MQError(stage: .roundTrip, message: "a socket error occurred", libraryStatus: -9, errno: 104)
-    /// One fixed path, rewritten by every run, so no run leaves a file of its own behind.
+    /// One file per test process (any user may run the unit tests; a fixed path left by root's run
+    /// was unreadable to the next user's), removed when the process exits.
     static let passwordFile: String = {
-        let path = "/tmp/hactl-mqprobe-driver-test.pass"
+        let path = NSTemporaryDirectory() + "hactl-mqprobe-driver-\(getuid())-\(getpid())-\(UUID().uuidString).pass"
         _ = FileManager.default.createFile(atPath: path, contents: Data("secret\n".utf8), attributes: [.posixPermissions: 0o600])
         chmod(path, 0o600)
+        driverTestPasswordFile = path
+        atexit { if let path = driverTestPasswordFile { unlink(path) } }
         return path
     }()
 

@@ -9,7 +9,7 @@ import Glibc
 /// The SQL target against a real, standalone `mariadbd` started by the test: bound parameters
 /// (hostile strings, NUL bytes, large values), typed rows, transactions seen from a second
 /// connection, and a server hung with SIGSTOP. Skips without root.
-@Suite("SQL against a real mariadbd", .serialized, .enabled(if: LocalMariaDB.usable), .timeLimit(.minutes(5)))
+@Suite("SQL against a real mariadbd", .serialized, .enabled(if: LocalMariaDB.usable, "needs root and mariadbd (starts a real server)"), .timeLimit(.minutes(5)))
 struct SQLServerTests {
     static let grants = """
         CREATE DATABASE hactl_test CHARACTER SET utf8mb4;
