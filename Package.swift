@@ -104,6 +104,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .testTarget(name: "GaleraProbeTests", dependencies: ["GaleraProbe", "HACore", "HATestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MQProbeTests", dependencies: ["MQProbe", "HACore", "HATestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ComputeHATests", dependencies: ["ComputeHA", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "HACLITests", dependencies: ["HACLI", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["HACore"], swiftSettings: swiftSettings),
     ]

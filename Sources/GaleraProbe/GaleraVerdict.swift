@@ -66,8 +66,7 @@ public struct GaleraVerdict: Sendable, Equatable, CustomStringConvertible {
         if let provider = status.provider, provider.lowercased() == "none" {
             return "not a Galera node (wsrep_provider=none)"
         }
-        let cluster = status.clusterStatus ?? "unknown"
-        if cluster != "Primary" { return "non-Primary (cluster_status=\(cluster))" }
+        if status.cluster != .primary { return "non-Primary (cluster_status=\(status.clusterStatus ?? "unknown"))" }
         if status.connected != true { return "not connected" }
         if status.ready != true { return "not ready" }
         return nil

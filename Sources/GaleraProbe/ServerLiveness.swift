@@ -121,7 +121,7 @@ public enum BootstrapGuard {
         if local.running { return "the local server runs (\(local.description)); stop it first" }
         let primary = peers.compactMap { peer -> String? in
             guard let report = peer.report, report.statusIsCurrent(window: statusWindow),
-                  report.wsrep?.clusterStatus == "Primary" else { return nil }
+                  report.wsrep?.cluster == .primary else { return nil }
             return peer.node
         }
         if !primary.isEmpty {

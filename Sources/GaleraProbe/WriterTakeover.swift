@@ -120,7 +120,7 @@ public struct WriterTakeover: Sendable, Equatable {
 
     /// The peer's latest probe read Primary, within `window`, in the same cluster as ours (when both UUIDs are known).
     public static func confirmsPrimary(_ report: GaleraReport, window: Duration, clusterUUID: String?) -> Bool {
-        guard report.statusIsCurrent(window: window), report.wsrep?.clusterStatus == "Primary" else { return false }
+        guard report.statusIsCurrent(window: window), report.wsrep?.cluster == .primary else { return false }
         if let theirs = report.wsrep?.clusterStateUUID, let ours = clusterUUID {
             return theirs == ours
         }

@@ -16,8 +16,10 @@ public final class AgentContext: Sendable {
     public let startedAt: MonotonicInstant
     public let logger: Logger
     public let metrics: AgentMetrics
-    /// Wall clock in Unix seconds, for signature windows (injected in tests).
-    public let unixTime: @Sendable () -> Int64
+    /// The wall clock: signature windows, the signatures of peer calls, timelines (injected in tests).
+    public let wallClock: any WallClock
+    /// Wall clock in whole Unix seconds, for signature windows.
+    public func unixTime() -> Int64 { wallClock.now.secondsSinceEpoch }
     /// For the local HTTP checks only; owned by the application, which shuts it down. Peer calls
     /// and handovers have clients of their own (below), so a hung peer never delays a local check.
     public let http: HTTPClient
@@ -43,7 +45,7 @@ public final class AgentContext: Sendable {
     public init(config: ClusterConfig, node: Controller, stateDirectory: String, registry: PrometheusCollectorRegistry,
                 http: HTTPClient, peerHTTP: HTTPClient? = nil, handoverHTTP: HTTPClient? = nil,
                 clock: any HAClock = SystemClock(), logger: Logger,
-                unixTime: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+                wallClock: any WallClock = SystemWallClock(),
                 modules: [ModuleFactory] = ModuleRegistry.standard) throws(AgentError) {
         let signer: RequestSigner
         do { signer = try RequestSigner(secretFile: config.cluster.secretFile) } catch { throw .secret(error) }
@@ -59,12 +61,12 @@ public final class AgentContext: Sendable {
         logger[metadataKey: "node"] = .string(node.name)
         self.logger = logger
         self.metrics = AgentMetrics(registry: registry)
-        self.unixTime = unixTime
+        self.wallClock = wallClock
         self.http = http
         self.peerHTTP = peerHTTP ?? HTTPClient(threads: 1)
         self.handoverHTTP = handoverHTTP ?? HTTPClient(threads: 1)
         let environment = ModuleEnvironment(config: config, node: node, board: board, nodeState: nodeState,
-                                            clock: clock, logger: logger)
+                                            clock: clock, wallClock: wallClock, logger: logger)
         self.modules = try ModuleRegistry(modules.map { $0(environment) })
         self.live = Mutex(Live(config: config, signer: signer))
         (self.reloads, self.reloadContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -120,14 +122,14 @@ public final class AgentContext: Sendable {
     /// Signed calls to the other agents while the agent stops (the VIP handover's takeover calls),
     /// on the handover's own client.
     public var peers: AgentClient {
-        var client = AgentClient(config: config, signer: signer, http: handoverHTTP)
+        var client = AgentClient(config: config, signer: signer, http: handoverHTTP, wallClock: wallClock)
         client.timeout = .seconds(3)
         return client
     }
 
     /// Signed calls to the other agents in normal operation (e.g. Galera peer reports), on their own client.
     var peerCalls: AgentClient {
-        var client = AgentClient(config: config, signer: signer, http: peerHTTP)
+        var client = AgentClient(config: config, signer: signer, http: peerHTTP, wallClock: wallClock)
         client.timeout = .seconds(3)
         return client
     }

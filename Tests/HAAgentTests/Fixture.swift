@@ -31,10 +31,9 @@ struct Fixture {
         try yaml.write(toFile: dir + "/cluster.yaml", atomically: true, encoding: .utf8)
         let config = try ClusterConfig.load(path: dir + "/cluster.yaml")
         clock = ManualClock()
-        let fixedNow = now
         context = try AgentContext(config: config, node: config.controllers[0], stateDirectory: dir + "/state",
                                    registry: PrometheusCollectorRegistry(), http: HTTPClient(threads: 1), clock: clock, logger: logger,
-                                   unixTime: { fixedNow }, modules: modules)
+                                   wallClock: ManualWallClock(now: WallTime(secondsSinceEpoch: now)), modules: modules)
         if drained { try context.nodeState.setDrained(true) }
     }
 

@@ -90,7 +90,7 @@ struct RabbitMQProbeTests {
                 p99 \(durations[count * 99 / 100]); round trip median \(trips[count / 2]) ms, p99 \(trips[count * 99 / 100]) ms; \
                 CPU per probe: process \(processCPU / count), AMQP worker thread \(workerCPU / count)
                 """)
-            #expect(durations[count / 2] < .milliseconds(50))
+            #expect(durations[count / 2] < .milliseconds(500), "a kept connection answers well within the probe timeout; the figure above is the measurement")
         }
     }
 

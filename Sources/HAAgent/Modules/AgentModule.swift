@@ -169,6 +169,7 @@ public struct ModuleEnvironment: Sendable {
     public let board: HealthBoard
     public let nodeState: NodeStateStore
     public let clock: any HAClock
+    public let wallClock: any WallClock
     public let logger: Logger
 }
 

@@ -14,7 +14,8 @@ struct VIPModule: AgentModule {
         let config = environment.config, nodeState = environment.nodeState
         engine = config.vips.isEmpty ? nil : VRRPEngine(
             vips: config.vips, node: environment.node, controllers: config.controllers, board: environment.board,
-            drained: { nodeState.drained }, logger: environment.logger)
+            drained: { nodeState.drained }, logger: environment.logger, clock: environment.clock,
+            wallClock: environment.wallClock)
     }
 
     /// The running engine, not the reloaded config: VIP changes take effect at restart.

@@ -9,11 +9,14 @@ public struct AgentClient: Sendable {
     public let http: HTTPClient
     public var connectTimeout: Duration = .seconds(1)
     public var timeout: Duration = .seconds(3)
+    /// The time a signature carries (`t=`): injected so tests can sign at any instant.
+    public let wallClock: any WallClock
 
-    public init(config: ClusterConfig, signer: RequestSigner, http: HTTPClient) {
+    public init(config: ClusterConfig, signer: RequestSigner, http: HTTPClient, wallClock: any WallClock = SystemWallClock()) {
         self.config = config
         self.signer = signer
         self.http = http
+        self.wallClock = wallClock
     }
 
     public func baseURL(_ controller: Controller) -> String {
@@ -71,7 +74,7 @@ public struct AgentClient: Sendable {
                                    acceptAnyStatus: Bool = false, timeout: Duration? = nil) async throws(AgentClientError) -> T {
         let nonce = RequestSigner.makeNonce()
         let auth = signer.sign(method: "POST", path: path, body: body, node: controller.name, cluster: config.cluster.name,
-                               unixTime: Int64(Date().timeIntervalSince1970), nonce: nonce)
+                               unixTime: wallClock.now.secondsSinceEpoch, nonce: nonce)
         let request = HTTPRequest(method: "POST", url: baseURL(controller) + path,
                                   headers: [HTTPHeader(name: RequestSigner.headerName, value: auth),
                                             HTTPHeader(name: "Content-Type", value: "application/json")],

@@ -139,3 +139,15 @@ public final class ManualWallClock: WallClock {
         current.withLock { $0 = $0.advanced(by: duration) }
     }
 }
+
+/// Stored as its nanoseconds since the epoch (one integer), so a persisted timeline round-trips exactly.
+extension WallTime: Codable {
+    public init(from decoder: any Decoder) throws {
+        nanosecondsSinceEpoch = try decoder.singleValueContainer().decode(Int64.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(nanosecondsSinceEpoch)
+    }
+}

@@ -71,10 +71,10 @@ public final class VRRPEngine: @unchecked Sendable {
 
     /// - Parameters:
     ///   - clock: the monotonic clock of every deadline (adverts, timers, takeover timeouts).
-    ///   - wallTime: Unix seconds for the status' last transition.
+    ///   - wallClock: the time of the status' last transition.
     public init(vips: [VIPConfig], node: Controller, controllers: [Controller], board: HealthBoard,
                 drained: @escaping @Sendable () -> Bool, logger: Logger, clock: any HAClock = SystemClock(),
-                wallTime: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+                wallClock: any WallClock = SystemWallClock()) {
         self.configs = vips
         self.node = node
         self.controllers = controllers
@@ -84,7 +84,7 @@ public final class VRRPEngine: @unchecked Sendable {
         logger[metadataKey: "module"] = "vip"
         self.logger = logger
         self.clock = clock
-        self.wallTime = wallTime
+        self.wallTime = { wallClock.now.timeIntervalSince1970 }
         self.metrics = VIPMetrics()
         self.runtime = VIPRuntime(node: node, instances: [])
         var fds: [Int32] = [-1, -1]
