@@ -2,7 +2,8 @@
 """Glance and Neutron stand-ins for the compute lab: just enough for Nova to boot and evacuate
 servers created with "networks": "none" from the one image.
 
-Usage: stubs.py ADDRESS GLANCE_PORT NEUTRON_PORT
+Usage: stubs.py ADDRESS GLANCE_PORT NEUTRON_PORT [MARK]
+(MARK: ignored; lab.sh finds the process by it.)
 Glance: GET /v2/images/<IMAGE_ID> (and /v2/images) return one active image record.
 Neutron: every list (ports, networks, extensions, security-groups...) is empty.
 Tokens are not checked: these are stand-ins, Nova's own API is the one under test.
@@ -21,6 +22,13 @@ IMAGE = {
     "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
     "self": "/v2/images/" + IMAGE_ID, "file": "/v2/images/%s/file" % IMAGE_ID,
     "schema": "/v2/schemas/image",
+}
+ANY = {"type": ["null", "string", "integer", "boolean", "array", "object"]}
+IMAGE_SCHEMA = {
+    "name": "image", "additionalProperties": {"type": "string"},
+    "properties": {k: ANY for k in IMAGE},
+    "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
+              {"rel": "describedby", "href": "{schema}"}],
 }
 
 
@@ -53,6 +61,11 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/v2/images":
                 return self.reply(200, {"images": [IMAGE], "schema": "/v2/schemas/images",
                                         "first": "/v2/images"})
+            if path == "/v2/schemas/image":
+                return self.reply(200, IMAGE_SCHEMA)
+            if path == "/v2/schemas/images":
+                return self.reply(200, {"name": "images", "properties": {"images": {"type": "array", "items": IMAGE_SCHEMA}},
+                                        "links": [{"rel": "first", "href": "{first}"}]})
             if path == "/v2/images/" + IMAGE_ID:
                 return self.reply(200, IMAGE)
             return self.reply(404, {"message": "not found"})
@@ -84,8 +97,8 @@ def serve(addr, port, service):
 
 
 def main():
-    if len(sys.argv) != 4:
-        sys.exit("usage: stubs.py ADDRESS GLANCE_PORT NEUTRON_PORT")
+    if len(sys.argv) not in (4, 5):
+        sys.exit("usage: stubs.py ADDRESS GLANCE_PORT NEUTRON_PORT [MARK]")
     addr = sys.argv[1]
     t = threading.Thread(target=serve, args=(addr, int(sys.argv[2]), "glance"), daemon=True)
     t.start()

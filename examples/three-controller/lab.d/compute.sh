@@ -492,16 +492,25 @@ os_manage() {
         { printf 'lab: error: %s failed (log %s):\n' "$name" "$logf" >&2; tail -n 20 "$logf" >&2; return 1; }
 }
 
+# A Fernet key repository as keystone-manage fernet_setup/credential_setup leave it: key 0 (staged)
+# and key 1 (primary), each 32 random bytes in urlsafe base64, root-only. Written here because
+# every keystone-manage run costs seconds of CPU on a 2-core machine.
+fernet_repo() {
+    local dir=$1 k
+    mkdir -p "$dir"
+    chmod 0700 "$dir"
+    [[ -z $(ls -A "$dir") ]] || return 0
+    for k in 0 1; do
+        (umask 077 && head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$dir/$k")
+    done
+}
+
 keystone_db() {
     local cd
     cd=$(cloud_dir)
-    os_manage keystone-db-sync "$cd/log/keystone-manage.log" keystone.cmd.manage --config-file "$cd/keystone/keystone.conf" db_sync &&
-        if [[ -z $(ls -A "$cd/keystone/fernet-keys") ]]; then
-            os_manage fernet_setup "$cd/log/keystone-manage.log" keystone.cmd.manage --config-file "$cd/keystone/keystone.conf" \
-                fernet_setup --keystone-user root --keystone-group root &&
-                os_manage credential_setup "$cd/log/keystone-manage.log" keystone.cmd.manage --config-file "$cd/keystone/keystone.conf" \
-                    credential_setup --keystone-user root --keystone-group root
-        fi
+    fernet_repo "$cd/keystone/fernet-keys"
+    fernet_repo "$cd/keystone/credential-keys"
+    os_manage keystone-db-sync "$cd/log/keystone-manage.log" keystone.cmd.manage --config-file "$cd/keystone/keystone.conf" db_sync
 }
 
 placement_db() {
@@ -517,28 +526,51 @@ nova_db() {
     conf=$cd/nova/nova.conf
     l=$cd/log/nova-manage.log
     os_manage api_db-sync "$l" nova.cmd.manage --config-file "$conf" api_db sync || return 1
-    # map_cell0 and create_cell take the URLs from nova.conf: no password in argv.
-    os_manage map_cell0 "$l" nova.cmd.manage --config-file "$conf" cell_v2 map_cell0 || return 1
-    if ! ip netns exec "$(cloud_ns)" "$OS_PY" -c 'import sys; from nova.cmd.manage import main; sys.exit(main())' \
-        --config-file "$conf" cell_v2 list_cells 2>/dev/null | grep -q ' cell1 '; then
-        os_manage create_cell "$l" nova.cmd.manage --config-file "$conf" cell_v2 create_cell --name cell1 || return 1
-    fi
+    # What `nova-manage cell_v2 map_cell0` and `create_cell --name cell1` store (cell0 with transport
+    # none:///, cell1 with the bus and the main DB), as SQL on stdin: two nova-manage runs fewer.
+    {
+        printf "INSERT INTO nova_api.cell_mappings (created_at, uuid, name, transport_url, database_connection, disabled)\n"
+        printf "SELECT NOW(), '00000000-0000-0000-0000-000000000000', 'cell0', 'none:///', '%s', 0 FROM DUAL\n" "$(db_url nova_cell0)"
+        printf "WHERE NOT EXISTS (SELECT 1 FROM nova_api.cell_mappings WHERE name = 'cell0');\n"
+        printf "INSERT INTO nova_api.cell_mappings (created_at, uuid, name, transport_url, database_connection, disabled)\n"
+        printf "SELECT NOW(), '%s', 'cell1', 'rabbit://nova:%s@%s:%s/', '%s', 0 FROM DUAL\n" "$(cat /proc/sys/kernel/random/uuid)" \
+            "$(secret rabbit-nova.pass)" "$CLOUD_ADDR" "$NOVA_RABBIT_PORT" "$(db_url nova)"
+        printf "WHERE NOT EXISTS (SELECT 1 FROM nova_api.cell_mappings WHERE name = 'cell1');\n"
+    } | mariadb_sql || return 1
     os_manage db-sync "$l" nova.cmd.manage --config-file "$conf" db sync
 }
 
-# Keystone's admin: bootstrap only when admin does not authenticate yet (a password reset would
-# revoke the tokens the services hold). The password reaches keystone-manage in its environment.
+# Keystone's admin: bootstrap only when there is no admin user yet (a password reset would revoke
+# the tokens the services hold). The password reaches keystone-manage in its environment.
 keystone_bootstrap() {
     local cd url
     cd=$(cloud_dir)
-    if osapi client admin token >/dev/null 2>&1; then return 0; fi
+    [[ $(mariadb_sql -N -e "SELECT COUNT(*) FROM keystone.local_user WHERE name = 'admin'") == 0 ]] || return 0
     url=http://$CLOUD_ADDR:$KEYSTONE_PORT/v3
     OS_BOOTSTRAP_PASSWORD=$(secret admin-os.pass) os_manage bootstrap "$cd/log/keystone-manage.log" keystone.cmd.manage \
         --config-file "$cd/keystone/keystone.conf" bootstrap --bootstrap-username admin \
         --bootstrap-project-name admin --bootstrap-role-name admin --bootstrap-service-name keystone \
-        --bootstrap-region-id "$OS_REGION" --bootstrap-public-url "$url" --bootstrap-internal-url "$url" ||
-        die "keystone bootstrap failed"
-    did "keystone bootstrap (admin, roles, identity endpoints)"
+        --bootstrap-region-id "$OS_REGION" --bootstrap-public-url "$url" --bootstrap-internal-url "$url" || return 1
+    log "keystone bootstrap (admin, roles, identity endpoints)"
+}
+
+# Keystone from schema to service users and catalog (a background job of compute-up).
+keystone_up() {
+    local deadline=$1 t0 line
+    t0=$(now_us)
+    keystone_db || return 1
+    # The server imports (seconds) while bootstrap writes the admin user into the database.
+    svc_start "$CLOUD" keystone "$OS_PY" "$COMPUTE_DIR/wsgi_serve.py" keystone "$CLOUD_ADDR" "$KEYSTONE_PORT" "$(svc_mark "$CLOUD" keystone)"
+    keystone_bootstrap || return 1
+    wait_tcp "$CLOUD" keystone "$CLOUD_ADDR" "$KEYSTONE_PORT" "$deadline"
+    osapi client admin setup-identity "$(cloud_dir)/identity-spec.json" >"$(cloud_dir)/log/identity-setup.log" || return 1
+    while read -r line; do log "keystone: $line"; done <"$(cloud_dir)/log/identity-setup.log"
+    log "keystone ready ($(elapsed_s "$t0")s)"
+}
+
+placement_up() {
+    placement_db || return 1
+    svc_start "$CLOUD" placement "$OS_PY" "$COMPUTE_DIR/wsgi_serve.py" placement "$CLOUD_ADDR" "$PLACEMENT_PORT" "$(svc_mark "$CLOUD" placement)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -635,33 +667,27 @@ plugin_cmd_compute_up() {
     t0=$(now_us)
     mariadb_setup "$deadline"
     log "mariadb ready ($(elapsed_s "$t0")s)"
-    # The three schema syncs touch different databases: run them side by side.
+    # Keystone, Placement and Nova touch different databases: set them up side by side. Nova's
+    # services start once Keystone has their users (the scheduler exits when Placement refuses it).
     t0=$(now_us)
-    keystone_db & pids+=($!)
-    placement_db & pids+=($!)
+    keystone_up "$deadline" & pids+=($!)
+    placement_up & pids+=($!)
     nova_db & pids+=($!)
     rc=0
     for p in "${pids[@]}"; do wait "$p" || rc=1; done
-    ((rc == 0)) || die "database set-up failed"
-    log "databases synced ($(elapsed_s "$t0")s)"
-    svc_start "$CLOUD" keystone "$OS_PY" "$COMPUTE_DIR/wsgi_serve.py" keystone "$CLOUD_ADDR" "$KEYSTONE_PORT" "$(svc_mark "$CLOUD" keystone)"
-    svc_start "$CLOUD" placement "$OS_PY" "$COMPUTE_DIR/wsgi_serve.py" placement "$CLOUD_ADDR" "$PLACEMENT_PORT" "$(svc_mark "$CLOUD" placement)"
+    ((rc == 0)) || die "database or keystone set-up failed"
+    log "databases synced, keystone set up ($(elapsed_s "$t0")s)"
     for p in api conductor scheduler; do
         svc_start "$CLOUD" "nova-$p" "$OS_PY" -c "import sys; from nova.cmd.$p import main; sys.exit(main())" \
             --config-file "$cd/nova/nova.conf"
     done
-    wait_tcp "$CLOUD" keystone "$CLOUD_ADDR" "$KEYSTONE_PORT" "$deadline"
-    t0=$(now_us)
-    keystone_bootstrap
-    osapi client admin setup-identity "$cd/identity-spec.json" | while read -r p; do did "keystone: $p"; done
-    ((PIPESTATUS[0] == 0)) || die "keystone set-up failed"
-    log "keystone ready ($(elapsed_s "$t0")s)"
     wait_tcp "$CLOUD" rabbitmq "$CLOUD_ADDR" "$NOVA_RABBIT_PORT" "$deadline"
     for n in "${COMPUTES[@]}"; do
-        [[ $(<"$RUN/$n/power") == on ]] && nova_compute_start "$n"
+        if [[ $(<"$RUN/$n/power") == on ]]; then nova_compute_start "$n"; fi
     done
     wait_tcp "$CLOUD" placement "$CLOUD_ADDR" "$PLACEMENT_PORT" "$deadline"
     wait_tcp "$CLOUD" nova-api "$CLOUD_ADDR" "$NOVA_PORT" "$deadline"
+    wait_tcp "$CLOUD" stubs "$CLOUD_ADDR" "$GLANCE_PORT" "$deadline"
     osapi client admin ensure-flavor m1.lab 1 64 1 | while read -r p; do did "nova: $p"; done
     t0=$(now_us)
     osapi client admin wait-computes "${#COMPUTES[@]}" "$(((deadline - $(now_us)) / 1000000))" ||
