@@ -632,7 +632,7 @@ fence() {
     local node=$1 host=$2 action=$3
     printf 'action=%s\nip=%s\nusername=%s\npassword=%s\nlanplus=1\ncipher=3\npower_wait=1\n' \
         "$action" "${BMC_ADDR[$host]}" "$BMC_USER" "$(secret bmc.pass)" |
-        timeout -k 2 "$BMC_TIMEOUT" ip netns exec "$(node_ns "$node")" fence_ipmilan
+        PYTHONWARNINGS=ignore timeout -k 2 "$BMC_TIMEOUT" ip netns exec "$(node_ns "$node")" fence_ipmilan
 }
 
 # ---------------------------------------------------------------------------------------------
