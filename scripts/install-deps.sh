@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only those missing.
 #
-# Usage: scripts/install-deps.sh SET [SET...]    SET: build | lab | bench
+# Usage: scripts/install-deps.sh SET [SET...]    SET: build | lab | bench | compute
 # Exit: 0 all present or installed, 1 apt failed, 2 usage error or packages missing and not root.
 set -euo pipefail
 
@@ -18,12 +18,15 @@ pkgs_of() {
         lab) echo iproute2 curl procps nftables iputils-ping keepalived mariadb-server galera-4 rsync rabbitmq-server haproxy python3 ;;
         # xinetd: runs the clustercheck-style anchor of bench/galera-endpoint.sh.
         bench) echo wrk xinetd ;;
+        # examples/three-controller/lab.d/compute.sh: Keystone, Placement, Nova (Zed) under
+        # /usr/bin/python3, their own MariaDB and RabbitMQ, ipmi_sim BMCs fenced by fence_ipmilan.
+        compute) echo python3-nova python3-placement python3-keystone python3-keystonemiddleware python3-pymysql openipmi fence-agents ipmitool mariadb-server rabbitmq-server jq curl iproute2 util-linux ;;
         *) return 1 ;;
     esac
 }
 
 usage() {
-    printf 'usage: %s build|lab|bench [...]\n' "$0" >&2
+    printf 'usage: %s build|lab|bench|compute [...]\n' "$0" >&2
     exit 2
 }
 
@@ -86,8 +89,8 @@ apt_fail() {
     exit 1
 }
 
-apt-get update -q >>"$aptlog" 2>&1 || apt_fail "apt-get update"
-apt-get install -y -q --no-install-recommends \
+apt-get -o DPkg::Lock::Timeout=600 update -q >>"$aptlog" 2>&1 || apt_fail "apt-get update"
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     "${missing[@]}" >>"$aptlog" 2>&1 || apt_fail "apt-get install ${missing[*]}"
 
