@@ -133,8 +133,10 @@ public struct FenceRunner: Sendable {
     }
 
     /// The agent's whole environment: a fixed system PATH (fence agents run ipmitool, ssh...), C locale,
-    /// nothing inherited from the agent process.
-    static let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"]
+    /// Python deprecation chatter off (fence_ipmilan 4.12 warns about `pipes` on every call), nothing
+    /// inherited from the agent process.
+    static let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
+                              "PYTHONWARNINGS": "ignore::DeprecationWarning"]
 
     var agentName: String { config.agent.split(separator: "/").last.map(String.init) ?? config.agent }
 
