@@ -55,7 +55,9 @@ let package = Package(
         .target(name: "MQProbe", dependencies: [
             "HACore", "CRabbitMQ", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
-        .target(name: "ComputeHA", dependencies: ["HACore"], swiftSettings: swiftSettings),
+        .target(name: "ComputeHA", dependencies: [
+            "HACore", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         .target(name: "HAAgent", dependencies: [
             "HACore", "VIPManager", "GaleraProbe", "MQProbe", "ComputeHA",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -104,7 +106,9 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .testTarget(name: "GaleraProbeTests", dependencies: ["GaleraProbe", "HACore", "HATestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MQProbeTests", dependencies: ["MQProbe", "HACore", "HATestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ComputeHATests", dependencies: ["ComputeHA", "HACore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ComputeHATests", dependencies: [
+            "ComputeHA", "HACore", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "HACLITests", dependencies: ["HACLI", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["HACore"], swiftSettings: swiftSettings),
     ]

@@ -38,6 +38,8 @@ public struct RecoveryStateMachine: Sendable, Equatable, Codable {
         /// After a resume: the server as Nova sees it now (nil: deleted) and whether Nova recorded an
         /// evacuation of it since this recovery started.
         case inspected(id: String, server: ServerView?, evacuationRecorded: Bool)
+        /// Nova could not be asked (down, timed out): the instance stays unverified and is asked again.
+        case inspectFailed(id: String, detail: String)
         /// The accepted servers as Nova sees them now; a missing id was deleted.
         case polled(Result<[ServerView], StepFailure>)
         /// `os-start` for a server that landed stopped although it ran before (Nova 2.95+).
@@ -197,6 +199,11 @@ public struct RecoveryStateMachine: Sendable, Equatable, Codable {
             return evacuateAnswered(id, answer, now)
         case .inspected(let id, let server, let recorded):
             return inspected(id, server, recorded, now)
+        case .inspectFailed(let id, let detail):
+            guard phase == .evacuating, let index = index(of: id, in: [.verifying]), instances[index].notBefore == nil else { return [] }
+            instances[index].notBefore = now + policy.retryDelay
+            log(now, .pollFailed, "cannot verify: \(detail)", instance: id)
+            return []
         case .polled(let result):
             return polled(result, now)
         case .startAnswered(let id, let ok, let detail):
@@ -516,6 +523,11 @@ public struct RecoveryStateMachine: Sendable, Equatable, Codable {
             return [.listServers]
         case .evacuating:
             var actions = expire(now)
+            for index in instances.indices where instances[index].progress == .verifying {
+                guard let due = instances[index].notBefore, due <= now else { continue }
+                instances[index].notBefore = nil
+                actions.append(.inspect(id: instances[index].id))
+            }
             let accepted = instances.filter { $0.progress == .accepted }.map(\.id)
             if polling == nil, !accepted.isEmpty, lastPoll.map({ now - $0 >= policy.pollInterval }) ?? true {
                 polling = accepted
@@ -551,6 +563,7 @@ public struct RecoveryStateMachine: Sendable, Equatable, Codable {
             var actions: [Action] = []
             for index in instances.indices where [.requested, .verifying].contains(instances[index].progress) {
                 instances[index].progress = .verifying
+                instances[index].notBefore = nil
                 actions.append(.inspect(id: instances[index].id))
             }
             return actions + tick(now)
