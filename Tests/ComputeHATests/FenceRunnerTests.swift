@@ -39,8 +39,7 @@ struct FenceRunnerTests {
                 state=$(cat '\(self.power)')
                 \(body)
                 """
-            try script.write(toFile: dir + "/fence_test", atomically: true, encoding: .utf8)
-            chmod(dir + "/fence_test", 0o755)
+            try Self.writeExecutable(script, to: dir + "/fence_test")
         }
 
         func runner(parameters: [KeyValue] = [KeyValue(key: "ip", value: "198.18.2.21"), KeyValue(key: "lanplus", value: "1")],
@@ -50,6 +49,17 @@ struct FenceRunnerTests {
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: dir) }
+
+        /// Written through a close-on-exec descriptor: Foundation's writers leave theirs inheritable,
+        /// and a child forked meanwhile by a parallel test would hold the file open for writing, so
+        /// exec'ing the script fails with ETXTBSY ("Text file busy").
+        static func writeExecutable(_ text: String, to path: String) throws {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+            guard fd >= 0 else { throw POSIXError(.EIO) }
+            defer { close(fd) }
+            let bytes = Array(text.utf8)
+            guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { throw POSIXError(.EIO) }
+        }
     }
 
     /// An agent that does what it is told.

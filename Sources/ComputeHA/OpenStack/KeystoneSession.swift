@@ -140,9 +140,9 @@ public actor KeystoneSession {
             throw OpenStackError("keystone", "authenticate", .malformed, "the token answer has no expires_at")
         }
         var endpoints: [String: String] = [:]
-        for service in token["catalog"] as? [[String: Any]] ?? [] {
+        for service in OpenStackJSON.objects(token["catalog"]) ?? [] {
             guard let type = service["type"] as? String else { continue }
-            for endpoint in service["endpoints"] as? [[String: Any]] ?? [] {
+            for endpoint in OpenStackJSON.objects(service["endpoints"]) ?? [] {
                 let region = endpoint["region_id"] as? String ?? endpoint["region"] as? String
                 guard endpoint["interface"] as? String == credentials.interface, region == credentials.region,
                       let url = endpoint["url"] as? String else { continue }
@@ -158,6 +158,11 @@ enum OpenStackJSON {
     static func object(_ body: [UInt8]) -> [String: Any]? {
         guard !body.isEmpty, body.count <= 16 << 20 else { return nil }
         return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+
+    /// The objects of a JSON array, skipping anything else in it; nil when it is not an array.
+    static func objects(_ value: Any?) -> [[String: Any]]? {
+        (value as? [Any]).map { $0.compactMap { $0 as? [String: Any] } }
     }
 
     /// Nova's `{"badRequest": {"message": ...}}`, Keystone's `{"error": {"message": ...}}`, or the text.
@@ -189,8 +194,9 @@ enum OpenStackJSON {
             fraction = scaled
             core = core[..<dot]
         }
-        let parts = core.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" || $0 == " " })
-        guard parts.count == 6, parts.allSatisfy({ $0.count <= 4 && $0.allSatisfy(\.isNumber) }) else { return nil }
+        guard core.first?.isNumber == true else { return nil }
+        let parts = core.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" || $0 == " " })
+        guard parts.count == 6, parts.allSatisfy({ (1...4).contains($0.count) && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
         let n = parts.compactMap { Int($0) }
         guard n.count == 6, (1970...9999).contains(n[0]), (1...12).contains(n[1]), (1...31).contains(n[2]),
               (0...23).contains(n[3]), (0...59).contains(n[4]), (0...60).contains(n[5]) else { return nil }

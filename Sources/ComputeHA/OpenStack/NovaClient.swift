@@ -61,7 +61,7 @@ public struct NovaClient: Sendable {
     public func computeService(host: String, version: Microversion) async throws(OpenStackError) -> Service? {
         let response = try await send("GET", "/os-services?binary=nova-compute&host=\(Self.query(host))", version: version,
                                       operation: "list services of \(host)")
-        guard let root = OpenStackJSON.object(response.body), let list = root["services"] as? [[String: Any]] else {
+        guard let root = OpenStackJSON.object(response.body), let list = OpenStackJSON.objects(root["services"]) else {
             throw OpenStackError("nova", "list services of \(host)", .malformed, "no services list")
         }
         return list.compactMap(Self.service).first { $0.host == host }
@@ -94,7 +94,7 @@ public struct NovaClient: Sendable {
             var path = "/servers/detail?all_tenants=1&limit=1000" + (host.map { "&host=\(Self.query($0))" } ?? "")
             if let marker { path += "&marker=\(Self.query(marker))" }
             let response = try await send("GET", path, version: version, operation: what)
-            guard let root = OpenStackJSON.object(response.body), let list = root["servers"] as? [[String: Any]] else {
+            guard let root = OpenStackJSON.object(response.body), let list = OpenStackJSON.objects(root["servers"]) else {
                 throw OpenStackError("nova", what, .malformed, "no servers list")
             }
             let page = list.compactMap(Self.server)
@@ -154,7 +154,7 @@ public struct NovaClient: Sendable {
     public func evacuationRecorded(_ id: String, since: WallTime, version: Microversion) async throws(OpenStackError) -> Bool {
         let response = try await send("GET", "/os-migrations?instance_uuid=\(Self.query(id))&migration_type=evacuation",
                                       version: version, operation: "list migrations of \(id)")
-        guard let root = OpenStackJSON.object(response.body), let list = root["migrations"] as? [[String: Any]] else {
+        guard let root = OpenStackJSON.object(response.body), let list = OpenStackJSON.objects(root["migrations"]) else {
             throw OpenStackError("nova", "list migrations of \(id)", .malformed, "no migrations list")
         }
         let floor = since - .seconds(60)
