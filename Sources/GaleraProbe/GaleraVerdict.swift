@@ -8,11 +8,11 @@ import HACore
 /// `wsrep_sst_donor_rejects_queries=ON`), not rejecting queries, and not `read_only` (unless
 /// `available_when_readonly`). The first failing rule, in that order, gives the reason, so the reason
 /// names the most fundamental problem (a non-Primary node is usually not Synced either).
-public struct GaleraVerdict: Sendable, Equatable, CustomStringConvertible {
+public struct GaleraVerdict: ProbeVerdict {
     public var status: HealthStatus
     /// One line; `""` for a plainly healthy node, a note when a config flag let the node pass.
     public var reason: String
-    /// The server did not answer in time (``timeout(after:)``).
+    /// The server did not answer in time (``ProbeVerdict/timeout(after:detail:)``).
     public var timedOut: Bool
 
     public init(status: HealthStatus, reason: String, timedOut: Bool = false) {
@@ -22,16 +22,6 @@ public struct GaleraVerdict: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func passing(_ reason: String = "") -> GaleraVerdict { GaleraVerdict(status: .passing, reason: reason) }
-    public static func critical(_ reason: String) -> GaleraVerdict { GaleraVerdict(status: .critical, reason: reason) }
-
-    public var isPassing: Bool { status == .passing }
-
-    public var description: String { reason.isEmpty ? status.rawValue : "\(status.rawValue): \(reason)" }
-
-    /// This verdict as an observation made at `at`.
-    public func result(at: MonotonicInstant) -> CheckResult {
-        CheckResult(status: status, reason: reason, at: at, timedOut: timedOut)
-    }
 
     /// The verdict for a status read from the node; pure.
     public static func evaluate(_ status: GaleraStatus, config: GaleraConfig) -> GaleraVerdict {
@@ -46,11 +36,6 @@ public struct GaleraVerdict: Sendable, Equatable, CustomStringConvertible {
             return .passing(state.reason.isEmpty ? "read-only, allowed by available_when_readonly" : state.reason)
         }
         return state
-    }
-
-    /// The probe did not finish within `timeout`: `probe timeout after 2s`, then `detail`.
-    public static func timeout(after timeout: Duration, detail: String = "") -> GaleraVerdict {
-        GaleraVerdict(status: .critical, reason: CheckResult.timeoutReason(after: timeout, detail: detail), timedOut: true)
     }
 
     /// The probe failed: `connect: <mysql error> (errno N)` and the like.

@@ -1,4 +1,5 @@
 import Foundation
+import HACore
 import Synchronization
 
 /// This node's operator state (drained or not), persisted in the state directory so that a drain
@@ -41,13 +42,16 @@ public final class NodeStateStore: Sendable {
 
     /// `stoppingAfter` simulates a crash in tests: the write stops after that step, leaving the disk
     /// as a crash there would (and the in-memory state unchanged).
-    func setDrained(_ value: Bool, stoppingAfter stop: AtomicWrite.Step?) throws(AgentError) {
+    func setDrained(_ value: Bool, stoppingAfter stop: AtomicFile.Step?) throws(AgentError) {
         try drainedFlag.withLock { (current: inout Bool) throws(AgentError) in
             let data: Data
             do { data = try JSONEncoder().encode(Persisted(drained: value)) } catch {
                 throw .stateDirectory(path: path, message: "encode: \(error)")
             }
-            let completed = try AtomicWrite.write(Array(data), to: path, stoppingAfter: stop)
+            let completed: Bool
+            do throws(AtomicFile.Failure) { completed = try AtomicFile.write(Array(data), to: path, stoppingAfter: stop) } catch {
+                throw .stateDirectory(path: path, message: error.description)
+            }
             if completed { current = value }
         }
     }
@@ -56,7 +60,7 @@ public final class NodeStateStore: Sendable {
     static func removeLeftovers(of path: String) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        let prefix = url.lastPathComponent + AtomicWrite.tempMarker
+        let prefix = AtomicFile.temporaryPrefix(of: path)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix) {
             unlink(directory + "/" + name)
         }

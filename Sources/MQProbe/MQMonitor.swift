@@ -82,7 +82,7 @@ public final class MQMonitor: ProbeDriver<MQStatus, MQWorker>, @unchecked Sendab
 
     /// One probe against the deadline; `nil` when the calling task was cancelled.
     override public func attempt(deadline: MonotonicInstant) async -> ProbeOutcome<MQStatus>? {
-        let collector = MQProbeCollector(timeout: config.timeout)
+        let collector = MQMonitorCollector(timeout: config.timeout)
         let worker = startRoundTrip(collector, deadline: deadline)
         let calls = startManagement(collector, deadline: deadline)
         let end = await collector.race.run(until: deadline, on: clock, timedOut: .timedOut, cancelled: .cancelled)
@@ -110,7 +110,7 @@ public final class MQMonitor: ProbeDriver<MQStatus, MQWorker>, @unchecked Sendab
 
     /// Queues the round trip on the worker (started if there is none); the worker, or nil when too
     /// many abandoned ones are stuck (the round trip is then recorded as failed at once).
-    private func startRoundTrip(_ collector: MQProbeCollector, deadline: MonotonicInstant) -> MQWorker? {
+    private func startRoundTrip(_ collector: MQMonitorCollector, deadline: MonotonicInstant) -> MQWorker? {
         let id = probes.withLock { count in
             count &+= 1
             return "hactl-\(count)-\(UInt64.random(in: 0...UInt64.max))"
@@ -135,7 +135,7 @@ public final class MQMonitor: ProbeDriver<MQStatus, MQWorker>, @unchecked Sendab
 
     /// Starts the management calls as child tasks of no one (cancelled by the caller when the probe
     /// ends); each records its answer in `collector`.
-    private func startManagement(_ collector: MQProbeCollector, deadline: MonotonicInstant) -> [Task<Void, Never>] {
+    private func startManagement(_ collector: MQMonitorCollector, deadline: MonotonicInstant) -> [Task<Void, Never>] {
         let auth: BasicAuth
         switch management.credentials() {
         case .failure(let error):
@@ -189,7 +189,7 @@ extension ProbeSnapshot where Status == MQStatus {
 ///
 /// Thread-safe: parts arrive from the worker thread and from HTTP tasks; the observation is behind a
 /// `Mutex`. After ``close()`` late parts are dropped, so the probe's result never changes under it.
-final class MQProbeCollector: Sendable {
+final class MQMonitorCollector: Sendable {
     enum End: Sendable, Equatable { case decided, timedOut, cancelled }
 
     let race = DeadlineRace<End>()

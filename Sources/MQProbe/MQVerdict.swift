@@ -28,7 +28,7 @@ import HACore
 /// majority for that would take every node out of HAProxy. A cut-off minority is still caught:
 /// `pause_minority` stops its app, and the round trip fails. Local alarms, mirror-sync-critical and
 /// the round trip answer at once and must.
-public struct MQVerdict: Sendable, Equatable, CustomStringConvertible {
+public struct MQVerdict: ProbeVerdict {
     public var status: HealthStatus
     /// One line; `""` when passing.
     public var reason: String
@@ -49,16 +49,7 @@ public struct MQVerdict: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static let passing = MQVerdict(status: .passing, reason: "")
-    public static func critical(_ reason: String) -> MQVerdict { MQVerdict(status: .critical, reason: reason) }
 
-    public var isPassing: Bool { status == .passing }
-
-    public var description: String { reason.isEmpty ? status.rawValue : "\(status.rawValue): \(reason)" }
-
-    /// This verdict as an observation made at `at`.
-    public func result(at: MonotonicInstant) -> CheckResult {
-        CheckResult(status: status, reason: reason, at: at, timedOut: timedOut)
-    }
 
     /// The verdict on what answered; pure. Parts still `nil` (or timed out) are unanswered and give
     /// rule 8 unless an earlier rule fails. Before the deadline, call it only once ``decided(_:)`` holds.
@@ -85,10 +76,6 @@ public struct MQVerdict: Sendable, Equatable, CustomStringConvertible {
         return pending.allSatisfy { best < $0 }
     }
 
-    /// `probe timeout after 2s`, then `detail` (` waiting for round trip`).
-    public static func timeout(after timeout: Duration, detail: String = "") -> MQVerdict {
-        MQVerdict(status: .critical, reason: CheckResult.timeoutReason(after: timeout, detail: detail), timedOut: true)
-    }
 
     // MARK: - Rules
 

@@ -1,4 +1,5 @@
 import Foundation
+import HACore
 @testable import HAAgent
 import Testing
 
@@ -23,8 +24,8 @@ struct NodeStateStoreTests {
         #expect(stat(dir + "/node-state.json", &info) == 0 && info.st_mode & 0o777 == 0o600)
     }
 
-    @Test(arguments: AtomicWrite.Step.allCases)
-    func aCrashAtAnyStepLeavesTheOldOrTheNewState(step: AtomicWrite.Step) throws {
+    @Test(arguments: AtomicFile.Step.allCases)
+    func aCrashAtAnyStepLeavesTheOldOrTheNewState(step: AtomicFile.Step) throws {
         let dir = try directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try NodeStateStore(directory: dir)

@@ -163,14 +163,14 @@ struct MQVerdictTests {
 
     @Test("the probe ends early only on a decided failure or when everything answered")
     func canEnd() {
-        #expect(MQProbeCollector.canEnd(Self.healthy(), timeout: .seconds(2)))
+        #expect(MQMonitorCollector.canEnd(Self.healthy(), timeout: .seconds(2)))
         // Passing so far but the cluster view is out: wait for it (the status shows it).
-        #expect(!MQProbeCollector.canEnd(Self.healthy { $0.cluster = nil }, timeout: .seconds(2)))
-        #expect(MQProbeCollector.canEnd(Self.healthy {
+        #expect(!MQMonitorCollector.canEnd(Self.healthy { $0.cluster = nil }, timeout: .seconds(2)))
+        #expect(MQMonitorCollector.canEnd(Self.healthy {
             $0.localAlarms = Self.check(503, P.memoryAlarmLocalAlarms)
             $0.roundTrip = nil
         }, timeout: .seconds(2)))
-        #expect(!MQProbeCollector.canEnd(MQObservation(), timeout: .seconds(2)))
+        #expect(!MQMonitorCollector.canEnd(MQObservation(), timeout: .seconds(2)))
     }
 
     @Test("the status view of an observation")

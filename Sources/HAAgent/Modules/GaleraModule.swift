@@ -39,7 +39,7 @@ struct GaleraModule: AgentModule {
     func isConfigured(_ context: AgentContext) -> Bool { context.config.galera != nil }
 
     func services(_ context: AgentContext) -> [ModuleService] {
-        [probe.map { ModuleService(GaleraService(probe: $0)) },
+        [probe.map { ModuleService(ProbeService(probe: $0)) },
          writer.map { ModuleService(GaleraWriterService(tracker: $0)) }].compactMap { $0 }
     }
 

@@ -6,6 +6,8 @@ import MQProbe
 /// The RabbitMQ module (`rabbitmq:`): the probe, `/health/rabbitmq`, the agent-check word
 /// `rabbitmq` and `/v1/rabbitmq`.
 struct RabbitMQModule: AgentModule {
+    /// Threads of the management API client: one per management call of a probe, and one spare.
+    static let httpThreads = 6
     let name = ModuleName.rabbitmq
     static let probeKey = HealthKey(.rabbitmq)
 
@@ -17,14 +19,14 @@ struct RabbitMQModule: AgentModule {
         // some of them stall for the whole probe; they must not queue the agent's peer calls.
         probe = environment.config.rabbitmq.map {
             MQMonitor(config: $0, controller: node.name, address: node.address, board: environment.board,
-                    http: HTTPClient(threads: MQService.httpThreads), clock: environment.clock, logger: environment.logger)
+                    http: HTTPClient(threads: RabbitMQModule.httpThreads), clock: environment.clock, logger: environment.logger)
         }
     }
 
     func isConfigured(_ context: AgentContext) -> Bool { context.config.rabbitmq != nil }
 
     func services(_ context: AgentContext) -> [ModuleService] {
-        probe.map { [ModuleService(MQService(probe: $0))] } ?? []
+        probe.map { [ModuleService(ProbeService(probe: $0))] } ?? []
     }
 
     func addRoutes(_ router: Router<BasicRequestContext>, _ context: AgentContext) { RabbitMQRoutes.add(router, context) }

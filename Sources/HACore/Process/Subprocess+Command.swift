@@ -335,7 +335,7 @@ private enum Pipe2 {
 /// `pidfd_open(2)` when the C library has it (glibc 2.36+): the descriptor turns readable when the
 /// child exits, so the engine sleeps in `poll` instead of looking every few milliseconds. Looked up
 /// at run time; nil (and the 10 ms fallback) where it is missing.
-private enum PidFD {
+enum PidFD {
     private typealias Open = @convention(c) (pid_t, UInt32) -> Int32
     private static let function: Open? = {
         guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "pidfd_open") else { return nil }

@@ -111,6 +111,10 @@ public enum Subprocess {
     /// leads its own process group (`spawn(ownProcessGroup: true)`) is killed with its whole group.
     public static func wait(_ pid: pid_t, timeout: Duration) -> Int32? {
         let deadline = ContinuousClock.now + timeout
+        // Sleep in poll on a pidfd until the child exits or the deadline passes; without one (old
+        // C library), look every 5 ms.
+        let exitFD = PidFD.open(pid)
+        defer { if let exitFD { close(exitFD) } }
         var status: Int32 = 0
         while true {
             let r: pid_t
@@ -120,14 +124,21 @@ public enum Subprocess {
                 return -1
             }
             if r == pid { return decode(status) }
-            if ContinuousClock.now >= deadline {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero {
                 // Still our unreaped child, so the pid (and a group it leads) cannot have been reused.
                 if getpgid(pid) == pid { kill(-pid, SIGKILL) }
                 kill(pid, SIGKILL)
                 _ = wait(pid)
                 return nil
             }
-            usleep(5_000)
+            if let exitFD {
+                var entry = pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)
+                let ms = Int32(clamping: (left.components.seconds * 1000) + (left.components.attoseconds / 1_000_000_000_000_000) + 1)
+                _ = poll(&entry, 1, ms)
+            } else {
+                usleep(5_000)
+            }
         }
     }
 
