@@ -48,4 +48,21 @@ struct RecoveryPolicyTests {
         #expect(policy.concurrency == 1 && policy.stepAttempts == 1 && policy.maxAttempts == 1 && policy.maxDeferrals == 0)
         #expect(RecoveryPolicy(concurrency: 1000).concurrency == 64)
     }
+
+    @Test("compute.recovery maps onto the policy; the Nova section onto Keystone credentials")
+    func fromConfig() {
+        let settings = RecoverySettings(method: "rh_priority", reservedHosts: ["compute9"], instances: "all", concurrency: 3,
+                                        errorInstances: "skip", fenceTimeout: .seconds(20), evacuationTimeout: .seconds(90))
+        let policy = RecoveryPolicy(settings)
+        #expect(policy.method == .rhPriority && policy.selection == .all && policy.reservedHosts == ["compute9"])
+        #expect(policy.errorInstances == .skip && policy.concurrency == 3)
+        #expect(policy.fenceTimeout == .seconds(20) && policy.evacuationTimeout == .seconds(90))
+        #expect(RecoveryPolicy(RecoverySettings()) == RecoveryPolicy())
+        let nova = NovaSettings(authURL: "http://198.18.0.30:5000/v3", username: "hactl", passwordFile: "/etc/hactl/nova.pass",
+                                project: "service", region: "RegionTwo", interface: "public")
+        let credentials = KeystoneSession.Credentials(nova)
+        #expect(credentials == KeystoneSession.Credentials(authURL: "http://198.18.0.30:5000/v3", username: "hactl",
+                                                          passwordFile: "/etc/hactl/nova.pass", project: "service",
+                                                          region: "RegionTwo", interface: "public"))
+    }
 }

@@ -212,3 +212,11 @@ enum OpenStackJSON {
         return WallTime(nanosecondsSinceEpoch: seconds * 1_000_000_000 + fraction)
     }
 }
+
+extension KeystoneSession.Credentials {
+    /// The credentials of `compute.nova`.
+    public init(_ nova: NovaSettings) {
+        self.init(authURL: nova.authURL, username: nova.username, passwordFile: nova.passwordFile, project: nova.project,
+                  userDomain: nova.userDomain, projectDomain: nova.projectDomain, region: nova.region, interface: nova.interface)
+    }
+}

@@ -123,3 +123,13 @@ public struct RecoveryPolicy: Sendable, Equatable {
         return ["true", "yes", "1", "on"].contains(String(trimmed).lowercased())
     }
 }
+
+extension RecoveryPolicy {
+    /// The policy of `compute.recovery` (the config reader has checked every value).
+    public init(_ settings: RecoverySettings) {
+        self.init(selection: Selection(rawValue: settings.instances) ?? .haEnabled,
+                  method: Method(rawValue: settings.method) ?? .auto, reservedHosts: settings.reservedHosts,
+                  errorInstances: ErrorInstances(rawValue: settings.errorInstances) ?? .evacuate, concurrency: settings.concurrency,
+                  fenceTimeout: settings.fenceTimeout, evacuationTimeout: settings.evacuationTimeout)
+    }
+}

@@ -68,7 +68,8 @@ extension ConfigReader {
         let controllers = map.entries.map { entry -> Controller? in
             checkName(entry.key, kind: "controller", at: entry.keyPosition)
             guard let settings = fields(entry.value) else { return nil }
-            settings.rejectUnknownKeys(allowed: ["address"])
+            settings.rejectUnknownKeys(allowed: ["address", "addresses"])
+            let networkAddresses = settings.optional("addresses", nonEmptyList(self.address)) ?? []
             guard let address = settings.required("address", self.address) else { return nil }
             controllerAddresses[entry.key] = address
             if let first = firstByAddress[address], let position = settings["address"]?.position {
@@ -76,7 +77,12 @@ extension ConfigReader {
                 return nil
             }
             firstByAddress[address] = entry.key
-            return Controller(name: entry.key, address: address)
+            return Controller(name: entry.key, address: address, networkAddresses: networkAddresses)
+        }
+        let counts = Set(controllers.compactMap { $0?.networkAddresses.count })
+        controllerNetworks = counts.count == 1 ? counts.first.flatMap { $0 > 0 ? $0 : nil } : nil
+        if counts.count > 1, let position = map.entries.first?.keyPosition {
+            report(position, "every controller needs the same number of addresses (one per network), got \(counts.sorted().map(String.init).joined(separator: ", "))")
         }
         return controllers.contains { $0 == nil } ? nil : controllers.compactMap { $0 }
     }

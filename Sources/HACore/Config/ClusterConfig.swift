@@ -145,10 +145,14 @@ public struct Controller: Sendable, Equatable, Hashable {
     public var name: String
     /// The address other agents, HAProxy and unicast VRRP reach it on.
     public var address: IPAddress
+    /// One address per network that compute heartbeats travel (management, storage...), in the
+    /// same order as every compute host's `addresses`; empty when not configured.
+    public var networkAddresses: [IPAddress]
 
-    public init(name: String, address: IPAddress) {
+    public init(name: String, address: IPAddress, networkAddresses: [IPAddress] = []) {
         self.name = name
         self.address = address
+        self.networkAddresses = networkAddresses
     }
 }
 

@@ -14,7 +14,7 @@ extension ConfigReader {
         guard let map = fields(value) else { return nil }
         map.rejectUnknownKeys(allowed: [
             "auth_url", "username", "password_file", "project", "user_domain", "project_domain", "region",
-            "compute_api_version",
+            "compute_api_version", "interface",
         ])
         let authURL = map.required("auth_url", url)
         let username = map.required("username", string)
@@ -25,29 +25,35 @@ extension ConfigReader {
         let projectDomain = map.optional("project_domain", string) ?? defaults.projectDomain
         let region = map.optional("region", string) ?? defaults.region
         let version = map.optional("compute_api_version", microversion) ?? defaults.computeAPIVersion
+        let interface = map.optional("interface", oneOf(["internal", "public", "admin"])) ?? defaults.interface
         guard let authURL, let username, let password, let project else { return nil }
         return NovaSettings(
             authURL: authURL, username: username, passwordFile: password, project: project, userDomain: userDomain,
-            projectDomain: projectDomain, region: region, computeAPIVersion: version
+            projectDomain: projectDomain, region: region, computeAPIVersion: version, interface: interface
         )
     }
 
     private func readDetection(_ value: ConfigValue) -> DetectionSettings? {
         guard let map = fields(value) else { return nil }
-        map.rejectUnknownKeys(allowed: ["heartbeat_interval", "failure_timeout"])
+        map.rejectUnknownKeys(allowed: ["heartbeat_interval", "failure_timeout", "icmp", "max_failed_fraction"])
         let defaults = DetectionSettings()
         let interval = map.optional("heartbeat_interval", positiveDuration) ?? defaults.heartbeatInterval
         let timeout = map.optional("failure_timeout", positiveDuration) ?? defaults.failureTimeout
+        let icmp = map.optional("icmp", bool) ?? defaults.icmp
+        let fraction = map.optional("max_failed_fraction", fraction) ?? defaults.maxFailedFraction
         if timeout <= interval,
            let position = map["failure_timeout"]?.position ?? map["heartbeat_interval"]?.position {
             report(position, "failure_timeout (\(formatDuration(timeout))) must be greater than heartbeat_interval (\(formatDuration(interval)))")
         }
-        return DetectionSettings(heartbeatInterval: interval, failureTimeout: timeout)
+        return DetectionSettings(heartbeatInterval: interval, failureTimeout: timeout, icmp: icmp, maxFailedFraction: fraction)
     }
 
     private func readRecovery(_ value: ConfigValue) -> RecoverySettings? {
         guard let map = fields(value) else { return nil }
-        map.rejectUnknownKeys(allowed: ["method", "reserved_hosts", "instances", "concurrency"])
+        map.rejectUnknownKeys(allowed: [
+            "method", "reserved_hosts", "instances", "concurrency", "automatic", "auto_enable", "error_instances",
+            "fence_timeout", "evacuation_timeout",
+        ])
         let defaults = RecoverySettings()
         let method = map.optional("method", oneOf(RecoverySettings.methods)) ?? defaults.method
         let reserved = map.optional("reserved_hosts", list(string)) ?? defaults.reservedHosts
@@ -56,7 +62,13 @@ extension ConfigReader {
         if ["reserved_host", "rh_priority"].contains(method), reserved.isEmpty, let methodValue = map["method"] {
             report(methodValue, "method \(method) needs at least one host in reserved_hosts")
         }
-        return RecoverySettings(method: method, reservedHosts: reserved, instances: instances, concurrency: concurrency)
+        return RecoverySettings(
+            method: method, reservedHosts: reserved, instances: instances, concurrency: concurrency,
+            automatic: map.optional("automatic", bool) ?? defaults.automatic,
+            autoEnable: map.optional("auto_enable", bool) ?? defaults.autoEnable,
+            errorInstances: map.optional("error_instances", oneOf(RecoverySettings.errorInstanceChoices)) ?? defaults.errorInstances,
+            fenceTimeout: map.optional("fence_timeout", positiveDuration) ?? defaults.fenceTimeout,
+            evacuationTimeout: map.optional("evacuation_timeout", positiveDuration) ?? defaults.evacuationTimeout)
     }
 
     private func readComputeHosts(_ value: ConfigValue) -> [ComputeHost]? {
@@ -81,6 +93,10 @@ extension ConfigReader {
                 report(position, first == entry.key
                     ? "address \(address) is listed twice"
                     : "address \(address) is already used by compute host \(first)")
+            }
+            if let networks = controllerNetworks, let addresses, addresses.count != networks,
+               let position = host["addresses"]?.position {
+                report(position, "compute host \(entry.key) lists \(addresses.count) address(es), the controllers \(networks) (one per network, in the same order)")
             }
             guard let addresses, let fence else { return nil }
             return ComputeHost(name: entry.key, addresses: addresses, fence: fence)
@@ -150,6 +166,19 @@ extension ConfigReader {
             return nil
         }
         return text
+    }
+
+    /// A number in (0, 1]: `0.5`.
+    private func fraction(_ value: ConfigValue) -> Double? {
+        guard let text = value.scalarText else {
+            report(value, "expected a number for \(value.name), got \(value.described)")
+            return nil
+        }
+        guard text.count <= 32, let number = Double(text), number.isFinite, number > 0, number <= 1 else {
+            report(value, "\(value.name) must be a number greater than 0 and at most 1, got \(configQuote(text))")
+            return nil
+        }
+        return number
     }
 
     /// A Nova microversion, `MAJOR.MINOR`.

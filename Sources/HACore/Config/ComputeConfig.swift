@@ -33,10 +33,13 @@ public struct NovaSettings: Sendable, Equatable {
     public var region: String
     /// Nova microversion to request (`compute_api_version`). Default `2.93`.
     public var computeAPIVersion: String
+    /// The catalog interface hactl calls (`interface`): `internal` (default), `public` or `admin`.
+    public var interface: String
 
     public init(
         authURL: String, username: String, passwordFile: String, project: String, userDomain: String = "Default",
-        projectDomain: String = "Default", region: String = "RegionOne", computeAPIVersion: String = "2.93"
+        projectDomain: String = "Default", region: String = "RegionOne", computeAPIVersion: String = "2.93",
+        interface: String = "internal"
     ) {
         self.authURL = authURL
         self.username = username
@@ -46,6 +49,7 @@ public struct NovaSettings: Sendable, Equatable {
         self.projectDomain = projectDomain
         self.region = region
         self.computeAPIVersion = computeAPIVersion
+        self.interface = interface
     }
 }
 
@@ -55,10 +59,18 @@ public struct DetectionSettings: Sendable, Equatable {
     public var heartbeatInterval: Duration
     /// A host silent this long on every network is suspect. Greater than `heartbeatInterval`. Default 5s.
     public var failureTimeout: Duration
+    /// Also ICMP echo to each address, for hosts that cannot run the agent. Default false.
+    public var icmp: Bool
+    /// More than this fraction of the hosts failed at once is a network problem, not the hosts:
+    /// no automatic recovery. 0 < x <= 1, default 0.5.
+    public var maxFailedFraction: Double
 
-    public init(heartbeatInterval: Duration = .seconds(1), failureTimeout: Duration = .seconds(5)) {
+    public init(heartbeatInterval: Duration = .seconds(1), failureTimeout: Duration = .seconds(5), icmp: Bool = false,
+                maxFailedFraction: Double = 0.5) {
         self.heartbeatInterval = heartbeatInterval
         self.failureTimeout = failureTimeout
+        self.icmp = icmp
+        self.maxFailedFraction = maxFailedFraction
     }
 }
 
@@ -77,13 +89,31 @@ public struct RecoverySettings: Sendable, Equatable {
     public var instances: String
     /// Evacuations in flight at once, 1...64. Default 8.
     public var concurrency: Int
+    /// Failures are recovered without an operator (`automatic`). Default true.
+    public var automatic: Bool
+    /// A fenced host that comes back is enabled again without an operator (`auto_enable`). Default false.
+    public var autoEnable: Bool
+    /// The values `error_instances:` accepts.
+    public static let errorInstanceChoices = ["evacuate", "skip"]
+    /// Servers in ERROR: `evacuate` (default) or `skip`.
+    public var errorInstances: String
+    /// How long fence attempts are retried before the recovery is fence_failed. Default 60s.
+    public var fenceTimeout: Duration
+    /// How long an accepted evacuation may take to settle elsewhere. Default 5m.
+    public var evacuationTimeout: Duration
 
     public init(method: String = "auto", reservedHosts: [String] = [], instances: String = "ha_enabled",
-                concurrency: Int = 8) {
+                concurrency: Int = 8, automatic: Bool = true, autoEnable: Bool = false, errorInstances: String = "evacuate",
+                fenceTimeout: Duration = .seconds(60), evacuationTimeout: Duration = .seconds(300)) {
         self.method = method
         self.reservedHosts = reservedHosts
         self.instances = instances
         self.concurrency = concurrency
+        self.automatic = automatic
+        self.autoEnable = autoEnable
+        self.errorInstances = errorInstances
+        self.fenceTimeout = fenceTimeout
+        self.evacuationTimeout = evacuationTimeout
     }
 }
 

@@ -17,6 +17,8 @@ final class ConfigReader {
     // reported again by everything that refers to it.
     var controllerNames: [String]?
     var controllerAddresses: [String: IPAddress] = [:]
+    /// How many networks the controllers list under `addresses` (nil: none listed).
+    var controllerNetworks: Int?
     var checkNames: [String] = []
     var sectionsPresent: Set<String> = []
 

@@ -85,17 +85,21 @@ private let fullConfig = """
           fence: { agent: /usr/sbin/fence_redfish, ip: 198.18.3.22, ssl_insecure: true }
     """
 
-/// SPEC §1's example, verbatim but for the secret files' directory.
+/// SPEC §1's example, verbatim but for the secret files' directory and the VIP's `group:` key
+/// (VIP groups are issue 15's; until then the key is refused as unknown).
 private let specExample = """
     cluster:
       name: openstack-ctl
       secret_file: /etc/hactl/cluster.key     # signs agent-to-agent calls, admin calls and heartbeats
       api_port: 9780                          # agent HTTP API (health endpoints, status, admin, /metrics)
       agent_check_port: 9781                  # HAProxy agent-check (TCP) port
+      listen_address: controller              # where both listen: the node's own address (default), or an address
     controllers:                              # the nodes that run `hactl agent` (three in the reference layout)
-      ctl1: { address: 198.18.0.11 }
-      ctl2: { address: 198.18.0.12 }
-      ctl3: { address: 198.18.0.13 }
+      ctl1: { address: 198.18.0.11, addresses: [198.18.1.11, 198.18.2.11] }
+      ctl2: { address: 198.18.0.12, addresses: [198.18.1.12, 198.18.2.12] }
+      ctl3: { address: 198.18.0.13, addresses: [198.18.1.13, 198.18.2.13] }
+      # address: the agent API and peer calls. addresses (optional): one per network that compute
+      # heartbeats travel, in the same order as every compute host's `addresses` (management, storage...)
     vips:
       - name: public
         vrid: 51
@@ -125,8 +129,11 @@ private let specExample = """
     compute:
       nova: { auth_url: http://198.18.0.10:5000/v3, username: hactl, password_file: /etc/hactl/nova.pass,
               project: service, user_domain: Default, project_domain: Default, region: RegionOne }
-      detection: { heartbeat_interval: 1s, failure_timeout: 5s }
-      recovery: { method: auto, reserved_hosts: [], instances: ha_enabled, concurrency: 8 }
+      detection: { heartbeat_interval: 1s, failure_timeout: 5s, icmp: false, max_failed_fraction: 0.5 }
+      recovery: { automatic: true, method: auto, reserved_hosts: [], instances: ha_enabled, concurrency: 8 }
+      # method: auto | reserved_host | auto_priority | rh_priority (Masakari's meanings)
+      # state (recoveries, steps, the leader lease) lives in database `hactl` on the controllers' Galera,
+      # reached with the `galera:` section's credentials
       hosts:
         compute1:
           addresses: [198.18.1.21, 198.18.2.21]   # every network it is watched on (management, storage...)
@@ -148,6 +155,50 @@ private func net(_ text: String) -> IPNetwork { IPNetwork(text)! }
         #expect(config.rabbitmq?.management == ManagementSettings(port: 15672))
         #expect(config.compute?.hosts.first?.fence.parameters.map(\.key) == ["ip", "username", "lanplus"])
         #expect(config.compute?.hosts.first?.fence.passwordFile == dir.path + "/bmc.pass")
+        #expect(config.cluster.listenAddress == .controller)
+        #expect(config.controllers[0].networkAddresses == [ip("198.18.1.11"), ip("198.18.2.11")])
+        #expect(config.compute?.detection == DetectionSettings(heartbeatInterval: .seconds(1), failureTimeout: .seconds(5),
+                                                               icmp: false, maxFailedFraction: 0.5))
+        #expect(config.compute?.recovery == RecoverySettings())
+    }
+
+    @Test func computeKeysOfTheRecoveryAndDetection() throws {
+        let dir = try SecretsDirectory()
+        let config = try dir.parse(specExample.replacingOccurrences(of: "/etc/hactl/", with: "$DIR/")
+            .replacingOccurrences(of: "icmp: false, max_failed_fraction: 0.5", with: "icmp: true, max_failed_fraction: 0.34")
+            .replacingOccurrences(of: "recovery: { automatic: true,", with: """
+                recovery: { automatic: false, auto_enable: true, error_instances: skip, fence_timeout: 20s,
+                              evacuation_timeout: 2m,
+                """)
+            .replacingOccurrences(of: "region: RegionOne }", with: "region: RegionOne, interface: public }"))
+        let compute = try #require(config.compute)
+        #expect(compute.detection.icmp && compute.detection.maxFailedFraction == 0.34)
+        #expect(compute.recovery == RecoverySettings(automatic: false, autoEnable: true, errorInstances: "skip",
+                                                     fenceTimeout: .seconds(20), evacuationTimeout: .seconds(120)))
+        #expect(compute.nova.interface == "public")
+    }
+
+    @Test(arguments: [
+        ("max_failed_fraction: 0.5", "max_failed_fraction: 0", "max_failed_fraction must be a number greater than 0 and at most 1"),
+        ("max_failed_fraction: 0.5", "max_failed_fraction: 1.5", "max_failed_fraction must be a number greater than 0 and at most 1"),
+        ("max_failed_fraction: 0.5", "max_failed_fraction: nan", "max_failed_fraction must be a number greater than 0 and at most 1"),
+        ("max_failed_fraction: 0.5", "max_failed_fraction: 1e400", "max_failed_fraction must be a number greater than 0 and at most 1"),
+        ("instances: ha_enabled,", "instances: ha_enabled, error_instances: maybe,", "error_instances"),
+        ("region: RegionOne }", "region: RegionOne, interface: private }", "interface"),
+        ("addresses: [198.18.1.21, 198.18.2.21]", "addresses: [198.18.1.21]", "compute host compute1 lists 1 address(es), the controllers 2"),
+        ("ctl3: { address: 198.18.0.13, addresses: [198.18.1.13, 198.18.2.13] }", "ctl3: { address: 198.18.0.13, addresses: [198.18.1.13] }",
+         "every controller needs the same number of addresses"),
+    ])
+    func badComputeKeys(from: String, to: String, message: String) throws {
+        let dir = try SecretsDirectory()
+        let text = specExample.replacingOccurrences(of: "/etc/hactl/", with: "$DIR/")
+        #expect(text.contains(from), "the example holds \(from)")
+        do {
+            _ = try dir.parse(text.replacingOccurrences(of: from, with: to))
+            Issue.record("accepted: \(to)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
     }
 
     @Test func fullFileParsesToTheExpectedValues() throws {
