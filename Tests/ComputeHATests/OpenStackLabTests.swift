@@ -12,15 +12,20 @@ import Testing
 struct OpenStackLabTests {
     static var run: String { ProcessInfo.processInfo.environment["HACTL_FENCE_LAB"] ?? "" }
 
+    /// The lab cloud as the `hactl` user sees it.
+    static func cloud(_ http: HTTPClient) -> (OpenStackTransport, KeystoneSession, NovaClient) {
+        let transport: OpenStackTransport = { request throws(HTTPClientError) in try await http.execute(request) }
+        let session = KeystoneSession(credentials: .init(authURL: "http://198.18.0.30:5000/v3", username: "hactl",
+                                                         passwordFile: run + "/secrets/hactl-os.pass", project: "service"),
+                                      transport: transport)
+        return (transport, session, NovaClient(session: session, transport: transport))
+    }
+
     @Test("token and catalog, microversion negotiated, services and servers read, a bad password is a 401 without the password")
     func readsTheCloud() async throws {
         let http = HTTPClient(threads: 2)
         defer { Task { await http.shutdown() } }
-        let transport: OpenStackTransport = { request throws(HTTPClientError) in try await http.execute(request) }
-        let session = KeystoneSession(credentials: .init(authURL: "http://198.18.0.30:5000/v3", username: "hactl",
-                                                         passwordFile: Self.run + "/secrets/hactl-os.pass", project: "service"),
-                                      transport: transport)
-        let nova = NovaClient(session: session, transport: transport)
+        let (transport, session, nova) = Self.cloud(http)
         var started = ContinuousClock.now
         let token = try await session.current()
         print("keystone token + catalog: \(ContinuousClock.now - started); endpoints \(token.endpoints.keys.sorted())")
@@ -74,11 +79,7 @@ struct OpenStackLabTests {
     func recoversAHost() async throws {
         let http = HTTPClient(threads: 4)
         defer { Task { await http.shutdown() } }
-        let transport: OpenStackTransport = { request throws(HTTPClientError) in try await http.execute(request) }
-        let session = KeystoneSession(credentials: .init(authURL: "http://198.18.0.30:5000/v3", username: "hactl",
-                                                         passwordFile: Self.run + "/secrets/hactl-os.pass", project: "service"),
-                                      transport: transport)
-        let nova = NovaClient(session: session, transport: transport)
+        let (_, _, nova) = Self.cloud(http)
         let version = try await nova.negotiate()
         let host = "compute2"
         let ids = try await Self.boot(nova, host: host, count: 8, ha: 6)

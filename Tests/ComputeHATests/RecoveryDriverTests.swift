@@ -86,21 +86,29 @@ struct RecoveryDriverTests {
                              now: WallTime(secondsSinceEpoch: 1_800_000_000))
     }
 
-    /// Runs `driver` while advancing both clocks a tick at a time, until it returns (bounded).
+    /// Runs `driver` while advancing both clocks a tick at a time, each time only once the driver
+    /// has handled every answer (so the test does not depend on how the executor schedules), until it
+    /// returns (bounded).
     static func drive(_ driver: RecoveryDriver, clock: ManualClock, wall: ManualWallClock, resume: Bool = false) async throws -> RecoveryStateMachine {
         let done = Mutex(false)
         let task = Task {
             defer { done.withLock { $0 = true } }
             return try await driver.run(resume: resume)
         }
-        for _ in 0..<200 where !done.withLock({ $0 }) {
+        for _ in 0..<400 where !done.withLock({ $0 }) {
+            await settle(driver, clock: clock, until: { done.withLock { $0 } })
             step(clock, wall)
-            // The ticker sleeps again unless the driver returned meanwhile.
-            for _ in 0..<200 where !done.withLock({ $0 }) {
-                if await clock.waitForSleepers(1, within: .milliseconds(10)) { break }
-            }
         }
         return try await task.value
+    }
+
+    /// Waits (bounded by 10 s of real time) until the driver is quiescent and its ticker sleeps again.
+    static func settle(_ driver: RecoveryDriver, clock: ManualClock, until stop: () -> Bool) async {
+        let limit = ContinuousClock.now + .seconds(10)
+        while !stop(), ContinuousClock.now < limit {
+            if await driver.quiescent, clock.sleepers >= 1 { return }
+            await Task.yield()
+        }
     }
 
     static func step(_ clock: ManualClock, _ wall: ManualWallClock) {
@@ -144,8 +152,8 @@ struct RecoveryDriverTests {
                                    logger: Self.logger)
         let task = Task { try await first.run(resume: false) }
         for _ in 0..<100 where cloud.evacuations.count < 2 {
+            await Self.settle(first, clock: clock, until: { cloud.evacuations.count >= 2 })
             Self.step(clock, wall)
-            _ = await clock.waitForSleepers(1, within: .seconds(2))
         }
         task.cancel()
         _ = await task.result

@@ -7,29 +7,9 @@ import HACore
 /// An actor: concurrent callers share one token request. The password is read from its file at each
 /// authentication (a rotated file is picked up) and never logged, kept or put in an error.
 public actor KeystoneSession {
-    public struct Credentials: Sendable, Equatable {
-        public var authURL: String
-        public var username: String
-        public var passwordFile: String
-        public var project: String
-        public var userDomain: String
-        public var projectDomain: String
-        public var region: String
-        /// `internal` (the default: controllers reach the internal endpoints), `public` or `admin`.
-        public var interface: String
-
-        public init(authURL: String, username: String, passwordFile: String, project: String, userDomain: String = "Default",
-                    projectDomain: String = "Default", region: String = "RegionOne", interface: String = "internal") {
-            self.authURL = authURL
-            self.username = username
-            self.passwordFile = passwordFile
-            self.project = project
-            self.userDomain = userDomain
-            self.projectDomain = projectDomain
-            self.region = region
-            self.interface = interface
-        }
-    }
+    /// Who authenticates where: `compute.nova` (auth URL, user, password file, project, domains,
+    /// region and catalog interface).
+    public typealias Credentials = NovaSettings
 
     /// A token and what Keystone said about it.
     public struct Token: Sendable {
@@ -210,13 +190,5 @@ enum OpenStackJSON {
         let days = Int64(era * 146_097 + doe - 719_468)
         let seconds = days * 86_400 + Int64(n[3] * 3600 + n[4] * 60 + n[5])
         return WallTime(nanosecondsSinceEpoch: seconds * 1_000_000_000 + fraction)
-    }
-}
-
-extension KeystoneSession.Credentials {
-    /// The credentials of `compute.nova`.
-    public init(_ nova: NovaSettings) {
-        self.init(authURL: nova.authURL, username: nova.username, passwordFile: nova.passwordFile, project: nova.project,
-                  userDomain: nova.userDomain, projectDomain: nova.projectDomain, region: nova.region, interface: nova.interface)
     }
 }

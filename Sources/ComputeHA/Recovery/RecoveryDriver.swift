@@ -44,6 +44,12 @@ public actor RecoveryDriver {
     private let tickInterval: Duration
     private let logger: Logger
     private let observe: @Sendable (RecoveryStateMachine, [RecoveryStateMachine.Action]) -> Void
+    /// Actions started whose answer has not been handled yet.
+    private var inFlight = 0
+
+    /// No action is running and every answer has been handled: only time (a tick) can move the
+    /// recovery on. Tests advance their clocks only then.
+    public var quiescent: Bool { inFlight == 0 }
 
     public init(machine: RecoveryStateMachine, backend: any RecoveryBackend, store: any RecoveryStore, wallClock: any WallClock,
                 clock: any HAClock, tickInterval: Duration = .milliseconds(250), logger: Logger,
@@ -76,6 +82,10 @@ public actor RecoveryDriver {
         sink.yield(resume ? .resume : .start)
         for await event in events {
             if Task.isCancelled { throw .cancelled }
+            switch event {
+            case .tick, .start, .resume: break
+            default: inFlight -= 1   // the answer of one started action
+            }
             let actions = machine.handle(event, now: wallClock.now)
             if actions.isEmpty, case .tick = event { continue }
             do { try await store.save(machine) } catch {
@@ -87,7 +97,10 @@ public actor RecoveryDriver {
             observe(machine, actions)
             running.removeAll { $0.isCancelled }
             for action in actions {
-                if let task = execute(action, into: sink) { running.append(task) }
+                if let task = execute(action, into: sink) {
+                    running.append(task)
+                    inFlight += 1
+                }
             }
             if machine.phase.isFinal { return machine }
         }

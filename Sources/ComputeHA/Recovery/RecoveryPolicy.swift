@@ -2,7 +2,7 @@ import HACore
 
 /// Which instances a recovery evacuates, where to, and its bounds: `compute.recovery` as the
 /// workflow reads it.
-public struct RecoveryPolicy: Sendable, Equatable {
+public struct RecoveryPolicy: Sendable, Equatable, Codable {
     /// `instances:` — which servers of a failed host are evacuated.
     public enum Selection: String, Sendable, Codable {
         /// Only servers whose metadata has `HA_Enabled=True` (case-insensitive), as Masakari.

@@ -122,7 +122,9 @@ public struct RecoveryStateMachine: Sendable, Equatable, Codable {
     public let id: String
     public let host: String
     public let trigger: RecoveryTrigger
-    public let policy: PolicySnapshot
+    /// The policy the recovery started with, kept for its whole life (a reload does not change a
+    /// running recovery) and stored with it.
+    public let policy: RecoveryPolicy
     public private(set) var phase: RecoveryPhase
     public private(set) var startedAt: WallTime
     public private(set) var finishedAt: WallTime?
@@ -153,7 +155,7 @@ public struct RecoveryStateMachine: Sendable, Equatable, Codable {
         self.id = id
         self.host = host
         self.trigger = trigger
-        self.policy = PolicySnapshot(policy)
+        self.policy = policy
         self.phase = .fencing
         self.startedAt = now
     }
@@ -609,47 +611,4 @@ public struct RecoveryStateMachine: Sendable, Equatable, Codable {
     private mutating func log(_ now: WallTime, _ step: Entry.Step, _ detail: String, instance: String? = nil) {
         timeline.append(Entry(at: now, step: step, instance: instance, detail: detail))
     }
-}
-
-/// The parts of a ``RecoveryPolicy`` a recovery keeps for its whole life (a reload does not change a
-/// running recovery), stored with it.
-public struct PolicySnapshot: Sendable, Equatable, Codable {
-    public var selection: RecoveryPolicy.Selection
-    public var method: RecoveryPolicy.Method
-    public var reservedHosts: [String]
-    public var errorInstances: RecoveryPolicy.ErrorInstances
-    public var concurrency: Int
-    public var fenceTimeout: Duration
-    public var fenceRetryDelay: Duration
-    public var stepAttempts: Int
-    public var retryDelay: Duration
-    public var maxAttempts: Int
-    public var maxDeferrals: Int
-    public var evacuationTimeout: Duration
-    public var pollInterval: Duration
-
-    public init(_ policy: RecoveryPolicy) {
-        selection = policy.selection
-        method = policy.method
-        reservedHosts = policy.reservedHosts
-        errorInstances = policy.errorInstances
-        concurrency = policy.concurrency
-        fenceTimeout = policy.fenceTimeout
-        fenceRetryDelay = policy.fenceRetryDelay
-        stepAttempts = policy.stepAttempts
-        retryDelay = policy.retryDelay
-        maxAttempts = policy.maxAttempts
-        maxDeferrals = policy.maxDeferrals
-        evacuationTimeout = policy.evacuationTimeout
-        pollInterval = policy.pollInterval
-    }
-
-    public var policy: RecoveryPolicy {
-        RecoveryPolicy(selection: selection, method: method, reservedHosts: reservedHosts, errorInstances: errorInstances,
-                       concurrency: concurrency, fenceTimeout: fenceTimeout, fenceRetryDelay: fenceRetryDelay,
-                       stepAttempts: stepAttempts, retryDelay: retryDelay, maxAttempts: maxAttempts,
-                       maxDeferrals: maxDeferrals, evacuationTimeout: evacuationTimeout, pollInterval: pollInterval)
-    }
-
-    func choose(_ server: ServerView) -> RecoveryPolicy.Choice { policy.choose(server) }
 }
