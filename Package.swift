@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "GaleraProbeTests", dependencies: ["GaleraProbe", "HACore", "HATestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MQProbeTests", dependencies: ["MQProbe", "HACore", "HATestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ComputeHATests", dependencies: [
-            "ComputeHA", "HACore", .product(name: "Logging", package: "swift-log"),
+            "ComputeHA", "HACore", "HATestSupport", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .testTarget(name: "HACLITests", dependencies: ["HACLI", "HACore"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["HACore"], swiftSettings: swiftSettings),

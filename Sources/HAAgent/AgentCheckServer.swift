@@ -60,6 +60,8 @@ final class AgentCheckHandler: ChannelInboundHandler {
     let limiter: ConnectionLimiter?
     private var received: [UInt8] = []
     private var answered = false
+    /// This connection's entry with the limiter, once admitted.
+    private var admission: UInt64?
     private var timer: Scheduled<Void>?
 
     init(context: AgentContext, defaultAfter: TimeAmount, limiter: ConnectionLimiter? = nil) {
@@ -75,6 +77,7 @@ final class AgentCheckHandler: ChannelInboundHandler {
                 answered = true
                 return
             }
+            admission = id
             ctx.channel.closeFuture.whenComplete { _ in limiter.closed(id) }
         }
         let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
@@ -88,6 +91,9 @@ final class AgentCheckHandler: ChannelInboundHandler {
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
         guard !answered else { return }  // answered (or refused): nothing more is buffered
         var buffer = unwrapInboundIn(data)
+        // A client that has spoken is being answered: a flood of newer silent connections at the
+        // cap evicts them, never it (it closes as soon as its answer is out).
+        if received.isEmpty, let limiter, let admission { limiter.update(admission, busy: true) }
         received.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
         if let newline = received.firstIndex(of: 0x0A) {
             respond(ctx, request: String(decoding: received[..<newline], as: UTF8.self))

@@ -91,10 +91,13 @@ struct AgentCheckServerTests {
             var held: [Int32] = []
             defer { held.forEach { close($0) } }
             for _ in 0..<20 { held.append(try TestSocket.connect(port)) }
+            // Accepted connections register with the limiter concurrently (one event loop each), so
+            // wait (bounded) until all 20 are registered, at least 16 of them evicted, before the
+            // new client: otherwise late registrations could evict it before its request arrives,
+            // which is the cap working as designed, not what this test is about.
+            let settled = ContinuousClock.now + .seconds(5)
+            while evicted().0 < 16, ContinuousClock.now < settled { try await Task.sleep(for: .milliseconds(20)) }
             #expect(try await exchange(port, "node\n") == "up\n")
-            // Accepted connections register with the limiter concurrently, so the answer above can
-            // come before every held connection is registered. Once all 20 are, at least 16 were
-            // evicted; wait for that (bounded) rather than reading the counter once.
             func evicted() -> (Int, String?) {
                 var bytes: [UInt8] = []
                 f.context.metrics.registry.emit(into: &bytes)

@@ -44,8 +44,9 @@ public actor RecoveryDriver {
     private let tickInterval: Duration
     private let logger: Logger
     private let observe: @Sendable (RecoveryStateMachine, [RecoveryStateMachine.Action]) -> Void
-    /// Actions started whose answer has not been handled yet.
-    private var inFlight = 0
+    /// Events owed to the loop and not yet fully handled (saved, their actions started): the first
+    /// `start`/`resume`, then one per started action.
+    private var inFlight = 1
 
     /// No action is running and every answer has been handled: only time (a tick) can move the
     /// recovery on. Tests advance their clocks only then.
@@ -82,13 +83,11 @@ public actor RecoveryDriver {
         sink.yield(resume ? .resume : .start)
         for await event in events {
             if Task.isCancelled { throw .cancelled }
-            switch event {
-            case .tick, .start, .resume: break
-            default: inFlight -= 1   // the answer of one started action
-            }
+            let owed: Bool = if case .tick = event { false } else { true }
             let actions = machine.handle(event, now: wallClock.now)
-            if actions.isEmpty, case .tick = event { continue }
+            if actions.isEmpty, !owed { continue }
             do { try await store.save(machine) } catch {
+                if error is CancellationError || Task.isCancelled { throw .cancelled }
                 logger.error("recovery state not saved; stopping before its actions",
                              metadata: ["compute.host": .string(machine.host), "compute.recovery": .string(machine.id),
                                         "error": .string("\(error)")])
@@ -102,6 +101,7 @@ public actor RecoveryDriver {
                     inFlight += 1
                 }
             }
+            if owed { inFlight -= 1 }
             if machine.phase.isFinal { return machine }
         }
         throw .cancelled
