@@ -1,5 +1,6 @@
 import Foundation
 import HACore
+import HATestSupport
 import Testing
 @testable import ComputeHA
 
@@ -301,7 +302,7 @@ struct RecoveryStateMachineTests {
     @Test("invariants under random answers and crashes: no Nova call before fenced, never two evacuations of one instance in flight")
     func randomOrders() throws {
         for seed in UInt64(1)...300 {
-            var rng = SeededRNG(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var run = Run(policy: RecoveryPolicy(concurrency: 2, fenceTimeout: .seconds(8), retryDelay: .seconds(1),
                                                  maxAttempts: 2, maxDeferrals: 3, evacuationTimeout: .seconds(20)))
             let servers = (0..<5).map { Self.server("s\($0)", status: $0 == 4 ? "SHUTOFF" : "ACTIVE") }
@@ -381,18 +382,5 @@ struct RecoveryStateMachineTests {
             }
             if run.machine.phase != .fenceFailed { #expect(fenced, "seed \(seed)") }
         }
-    }
-}
-
-/// SplitMix64: a small deterministic generator, so a failing seed replays.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,23 +1,12 @@
 import HACore
+import HATestSupport
 import Logging
 import Synchronization
 
 /// Helpers shared by the health tests (namespaced to stay clear of other test files in the target).
 enum HealthTesting {
-    /// SplitMix64: a tiny deterministic generator, so jitter is reproducible from a seed.
-    struct SplitMix64: RandomNumberGenerator, Sendable {
-        var state: UInt64
-
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// The shared deterministic generator (HATestSupport).
+    typealias SplitMix64 = HATestSupport.SplitMix64
 
     /// An instant `seconds` after the origin.
     static func at(_ seconds: Double) -> MonotonicInstant {
