@@ -57,13 +57,3 @@ extension GaleraStatus {
         }
     }
 }
-
-extension StringProtocol {
-    /// Without leading and trailing blanks (servers pad nothing, but captured rows may).
-    func trimmingSpaces() -> String {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return String(text)
-    }
-}

@@ -119,8 +119,7 @@ public struct RecoveryPolicy: Sendable, Equatable, Codable {
 
     static func isTrue(_ value: String?) -> Bool {
         guard let value else { return false }
-        let trimmed = value.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
-        return ["true", "yes", "1", "on"].contains(String(trimmed).lowercased())
+        return ["true", "yes", "1", "on"].contains(value.trimmingSpaces().lowercased())
     }
 }
 
